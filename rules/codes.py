@@ -1,0 +1,203 @@
+"""The registry of diagnostic codes: one place that names every problem a user can cause.
+
+A code is a family letter and three digits and never changes meaning once published:
+Y the YAML file itself, S structure (JSON Schema), P expression syntax, N names,
+T types and units, R rules and exceptions, V versions and dates, L limits on untrusted
+input, W drafting advice, E evidence. `takedown explain-code CODE` prints the entry.
+Every code has a test that produces it (tests/rules/test_codes.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Code", "REGISTRY", "severity", "explain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    severity: str  # error, warning or note
+    title: str
+    explanation: str
+
+
+_CODES = [
+    # Y: the YAML file
+    Code("Y001", "error", "the file is not valid YAML",
+         "The YAML parser could not read the file. The position points at the first character "
+         "it could not make sense of; the problem is often an indentation step or an unclosed "
+         "quote just before it."),
+    Code("Y002", "error", "a key appears twice in one mapping",
+         "YAML would silently keep only the last value, so a rule or a parameter could vanish "
+         "without a word. Rename one of the keys or merge them."),
+    Code("Y003", "error", "anchors and aliases are not allowed",
+         "Rule files must say everything in place. Anchors (&name) and aliases (*name) are "
+         "refused because a few of them can expand into an enormous document (the 'billion "
+         "laughs' attack) and because they hide what a rule really says."),
+    Code("Y004", "error", "unsupported YAML tag",
+         "Only plain YAML values are accepted (mappings, lists, strings, numbers, booleans, "
+         "dates). Tags such as !!python/object are refused: rule files are untrusted input."),
+    Code("Y005", "error", "the file cannot be read",
+         "The file does not exist, is not readable, or is not UTF-8 text."),
+    # L: limits on untrusted input
+    Code("L001", "error", "the file is too large",
+         "Rule files are limited in size to protect the process that loads them. Split a very "
+         "large rule set into several rule sets."),
+    Code("L002", "error", "the file is nested too deeply",
+         "Mappings and lists may be nested only so deep. Rule files never need deep nesting; a "
+         "deeply nested file is most likely broken or hostile."),
+    Code("L003", "error", "the expression is too long",
+         "A condition may be at most a few thousand characters long. Split it into several "
+         "rules and refer to them with `violates`."),
+    Code("L004", "error", "the expression is nested too deeply",
+         "Parentheses and operators may be nested only so deep."),
+    Code("L005", "error", "the regular expression is too large",
+         "A pattern may be at most a few hundred characters and must compile to a small "
+         "automaton. Use a lexicon and `mentions` for long word lists."),
+    Code("L006", "error", "the file has too many entries",
+         "A rule set may hold only so many rules, parameters, lexicon entries or tests."),
+    # S: structure
+    Code("S001", "error", "a required key is missing",
+         "The rule-set format requires this key here. See rules/ruleset.schema.json or "
+         "docs/language.md for the format."),
+    Code("S002", "error", "unknown key",
+         "This key is not part of the rule-set format at this place. It is probably misspelt; "
+         "keys starting with `x-` are free for extensions."),
+    Code("S003", "error", "a value has the wrong type",
+         "The format expects another kind of value here (for example a list instead of a "
+         "string, or a date written as YYYY-MM-DD)."),
+    Code("S004", "error", "a value is not allowed here",
+         "The value is outside what the format accepts here (a verdict that does not exist, a "
+         "confidence above 1, an id with capital letters...)."),
+    # P: expression syntax
+    Code("P001", "error", "syntax error in a condition",
+         "The condition could not be parsed at this character. The hint lists what the "
+         "language expected there."),
+    Code("P002", "error", "the condition ends too early",
+         "The condition stops in the middle of a construct: an operator without its right "
+         "side, an unclosed parenthesis or list, a quantifier without its closing `)`."),
+    Code("P003", "error", "invalid literal",
+         "A date that does not exist (2023-02-30), a string with a bad escape, or a number "
+         "that cannot be read."),
+    Code("P004", "error", "invalid regular expression",
+         "The pattern after `matches` is not valid RE2 syntax. RE2 runs in linear time and "
+         "therefore has no back-references or look-around."),
+    # N: names
+    Code("N001", "error", "unknown evidence field",
+         "The path does not name a field of the evidence vocabulary shared with the engine "
+         "(docs/language.md lists it). It is probably misspelt: see the suggestion."),
+    Code("N002", "error", "unknown name",
+         "A bare name must be a parameter of this rule set or a variable bound by a "
+         "quantifier such as `any(p in page.posts where ...)`."),
+    Code("N003", "error", "unknown lexicon",
+         "`mentions` must name a lexicon declared under `lexicons:` in the same file."),
+    Code("N004", "error", "unknown rule",
+         "`violates` and `overrides` must name a rule of the same rule set."),
+    Code("N005", "error", "not available in this rule",
+         "A post rule sees `post`, `page` and `request`; a page rule sees `page` and "
+         "`request`; a request rule sees `request` and `page`. To look at posts from a page "
+         "rule, use a quantifier: `any(p in page.posts where ...)`."),
+    Code("N006", "error", "a variable hides another name",
+         "A quantifier variable must not reuse the name of an evidence root (post, page, "
+         "request), a parameter or an enclosing variable."),
+    Code("N007", "error", "unknown source",
+         "A citation must name a source declared under `sources:` in the same file."),
+    Code("N008", "error", "a rule id is used twice",
+         "Rules and exceptions share one namespace within a rule set, so that `violates` and "
+         "reports are never ambiguous."),
+    # T: types and units
+    Code("T001", "error", "operands of different types",
+         "The two sides cannot be compared or combined: for example a date with a number, or "
+         "text with a count."),
+    Code("T002", "error", "units do not match",
+         "A money amount, a count, a ratio and a duration are different units: a price cannot "
+         "be compared with a number of posts. Check which parameter or field was meant."),
+    Code("T003", "error", "a condition must be true or false",
+         "`when:`, the operands of `and`, `or`, `not` and the `where` of a quantifier must be "
+         "conditions, not values such as a number or a text."),
+    Code("T004", "error", "not a collection",
+         "Quantifiers and `in` need a list: for example `page.posts` or "
+         "`post.signals.contacts`."),
+    Code("T005", "error", "not a text",
+         "`contains`, `matches` and `mentions` work on text fields such as `post.text` or "
+         "`post.translation`."),
+    Code("T006", "error", "different currencies",
+         "Two literal amounts in different currencies are compared. The language has no "
+         "exchange rates: compare amounts in one currency or use two conditions."),
+    Code("T007", "error", "wrong subject for this rule",
+         "`violates` asks about a rule on the kind of thing it applies to: a post rule about "
+         "a post, a page rule about `page`."),
+    # R: rules and exceptions
+    Code("R001", "error", "rules refer to each other in a cycle",
+         "A rule's condition depends, through `violates`, on its own verdict. Break the cycle: "
+         "one of the rules must be decided without the other."),
+    Code("R002", "warning", "the exception can never apply",
+         "The exception's condition is false whenever the rule's own condition is true (or is "
+         "always false), so it never overrides anything."),
+    Code("R003", "error", "exceptions conflict without precedence",
+         "Two exceptions of one rule can apply together and give different verdicts. Give "
+         "them different `priority:` values to say which one wins."),
+    Code("R004", "warning", "the exception does not change the verdict",
+         "An exception that gives the same verdict as the rule it belongs to has no effect."),
+    Code("R005", "error", "verdict not allowed for this rule",
+         "`allowed` is the verdict of an exception, not of a rule; `remove_page` applies to the "
+         "page, and a post rule cannot remove a page by itself."),
+    # V: versions and dates
+    Code("V001", "error", "versions overlap",
+         "Two versions of one rule set are in force on the same day. Each version runs from "
+         "its `effective.from` to the next version's start; set `until:` or fix the dates."),
+    Code("V002", "warning", "gap between versions",
+         "No version of the rule set is in force between two versions. If the policy really "
+         "did not exist then, ignore this; otherwise move a date."),
+    Code("V003", "error", "a parameter has no value on a date it is needed",
+         "A parameter's first dated value is later than the start of the rule set, so rules "
+         "using it could not be evaluated at the start."),
+    Code("V004", "error", "the effective period is empty",
+         "`effective.until` must come after `effective.from`."),
+    Code("V005", "error", "the same version appears twice",
+         "Two files declare the same rule-set id and version label."),
+    Code("V006", "error", "a parameter value has the wrong unit",
+         "A count must be a whole number of at least 0, a ratio a number between 0 and 1, a "
+         "duration a whole number of days, and money an amount with a currency."),
+    Code("V007", "error", "no rule set is in force",
+         "No version of a rule set for this platform is in force on the date asked for."),
+    # W: drafting advice
+    Code("W001", "note", "the figure is an estimate",
+         "The platform does not publish this number; the rule set uses an estimate and says "
+         "where it comes from. Decisions that hinge on it are only as good as the estimate."),
+    Code("W002", "warning", "the source was retrieved long ago",
+         "Policies change. A source last read more than a year before the rule set's own date "
+         "may no longer say what the rule claims."),
+    Code("W003", "warning", "a lexicon entry can never match",
+         "After normalisation (case folding, accents stripped) the entry has no letters or "
+         "digits left, so it matches nothing."),
+    Code("W004", "warning", "the parameter is never used",
+         "No rule refers to this parameter. Remove it or use it."),
+    Code("W005", "warning", "the lexicon is never used",
+         "No rule `mentions` this lexicon."),
+    # E: evidence (the engine's input)
+    Code("E001", "error", "the evidence is not valid JSON",
+         "The evidence document could not be parsed as JSON."),
+    Code("E002", "error", "the evidence does not follow the evidence schema",
+         "A field is missing, has the wrong type or is not part of the evidence format. The "
+         "JSON pointer says where; engine/evidence.schema.json is the format."),
+    Code("E003", "error", "the evidence is too large",
+         "Evidence documents are limited in size and number of posts to protect the process."),
+    Code("E004", "error", "the evidence cannot be read",
+         "The file does not exist or is not UTF-8 text."),
+    Code("E005", "error", "the evidence contradicts itself",
+         "For example an annotation names a post that does not exist, or a text span lies "
+         "outside the post's text."),
+]
+
+REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}
+
+
+def severity(code: str) -> str:
+    entry = REGISTRY.get(code)
+    return entry.severity if entry else "error"
+
+
+def explain(code: str) -> Code | None:
+    return REGISTRY.get(code.upper())
