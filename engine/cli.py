@@ -8,12 +8,17 @@ diagnostics, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import rules
+from engine.evaluation import Engine, NoRulesetInForce, RulesError
+from engine.evidence import Evidence, load_evidence, parse_evidence
+from engine.render import render_decision, render_table, render_trace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EVIDENCE, EXIT_RULES = 0, 1, 2, 3, 4
 
@@ -47,10 +52,41 @@ def _parser() -> argparse.ArgumentParser:
     versions.add_argument("--format", choices=("text", "json"), default="text")
     versions.set_defaults(run=cmd_versions)
 
+    check = sub.add_parser("check", help="predict the platform's response to takedown requests")
+    check.add_argument("evidence", nargs="*",
+                       help="evidence files or directories of .json files; - reads stdin")
+    _evaluation_options(check)
+    check.add_argument("--format", choices=("text", "json", "markdown", "table"), default="text")
+    check.add_argument("--batch", metavar="FILE.ndjson",
+                       help="one evidence document per line (- for stdin); writes one decision "
+                       "per line, in constant memory")
+    check.set_defaults(run=cmd_check)
+
+    explain = sub.add_parser("explain", help="show the full evaluation trace for one request")
+    explain.add_argument("evidence", help="an evidence file, or - for stdin")
+    _evaluation_options(explain)
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.set_defaults(run=cmd_explain)
+
     explain_code = sub.add_parser("explain-code", help="explain a diagnostic code")
     explain_code.add_argument("code", nargs="?", help="for example N001; without it, list all")
     explain_code.set_defaults(run=cmd_explain_code)
     return parser
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
+
+
+def _evaluation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", help="rule-set directory (default: the bundled rule sets)")
+    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                        help="evaluate under the rule sets in force on this date "
+                        "(default: the request's submission date)")
+    parser.add_argument("--platform", help="override the evidence's platform")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,7 +155,7 @@ def cmd_versions(args) -> int:
                      r.effective_until.isoformat() if r.effective_until else "(in force)",
                      r.platform + (f" ({', '.join(r.surfaces)})" if r.surfaces else ""),
                      r.sha256[:12]))
-    print(_table(rows))
+    print(render_table(rows))
     return EXIT_OK
 
 
@@ -131,14 +167,6 @@ def _version_json(r: rules.RuleSet) -> dict:
     return out
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def cmd_explain_code(args) -> int:
@@ -151,6 +179,175 @@ def cmd_explain_code(args) -> int:
         print(f"takedown explain-code: no such code: {args.code}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{entry.code} ({entry.severity}): {entry.title}\n\n{entry.explanation}")
+    return EXIT_OK
+
+
+
+
+# check and explain
+
+def _engine(args) -> Engine | int:
+    directory = _rules_dir(args.rules)
+    if not directory.exists():
+        print(f"takedown: no such rule-set directory: {directory}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return Engine.from_paths([directory])
+    except RulesError as error:
+        errors = [d for d in error.diagnostics if d.is_error]
+        print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
+        print(f"takedown: the rule sets have {len(errors)} errors; run `takedown lint`",
+              file=sys.stderr)
+        return EXIT_RULES
+
+
+def _evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
+    for name in paths:
+        if name == "-":
+            evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
+            yield name, evidence, problems
+            continue
+        path = Path(name)
+        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        for file in files:
+            evidence, problems = load_evidence(file)
+            yield str(file), evidence, problems
+
+
+def _no_ruleset(error: NoRulesetInForce, name: str) -> rules.Diagnostic:
+    return rules.Diagnostic("V007", str(error), rules.Location(name),
+                            hint="check the platform and the date, or add a rule set")
+
+
+def cmd_check(args) -> int:
+    if args.batch:
+        return _check_batch(args)
+    if not args.evidence:
+        print("takedown check: name at least one evidence file (or use --batch)", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [p for p in args.evidence if p != "-" and not Path(p).exists()]
+    if missing:
+        print(f"takedown check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = _engine(args)
+    if isinstance(engine, int):
+        return engine
+    status = EXIT_OK
+    decisions = []
+    rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rule sets")]
+    for name, evidence, problems in _evidence_inputs(args.evidence):
+        if evidence is None:
+            print(rules.render_text(problems, {}), file=sys.stderr)
+            status = max(status, EXIT_EVIDENCE)
+            continue
+        try:
+            decision = engine.check(evidence, args.as_of, args.platform,
+                                    explain=args.format != "table")
+        except NoRulesetInForce as error:
+            print(rules.render_text([_no_ruleset(error, name)], {}), file=sys.stderr)
+            status = max(status, EXIT_RULES)
+            continue
+        if args.format == "json":
+            decisions.append(decision.as_json())
+        elif args.format == "table":
+            rows.append((Path(name).name, decision.platform, decision.as_of, decision.outcome,
+                         f"{decision.likelihood:.2f}",
+                         ", ".join(f"{r.id}@{r.version}" for r in decision.rulesets)))
+        else:
+            print(render_decision(decision, markdown=args.format == "markdown"))
+    if args.format == "json":
+        single = len(args.evidence) == 1 and not Path(args.evidence[0]).is_dir()
+        print(json.dumps(decisions[0] if single and len(decisions) == 1 else decisions,
+                         ensure_ascii=False, indent=2))
+    elif args.format == "table" and len(rows) > 1:
+        print(render_table(rows))
+    return status
+
+
+def _check_batch(args) -> int:
+    engine = _engine(args)
+    if isinstance(engine, int):
+        return engine
+    try:
+        stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
+    except OSError as error:
+        print(f"takedown check: cannot read {args.batch}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = _Progress(enabled=sys.stderr.isatty())
+    status = EXIT_OK
+    out = sys.stdout
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            name = f"{args.batch}:{number}"
+            evidence, problems = parse_evidence(line, name)
+            if evidence is None:
+                record = {"line": number, "error": [d.as_json() for d in problems]}
+                status = max(status, EXIT_EVIDENCE)
+            else:
+                try:
+                    record = engine.check(evidence, args.as_of, args.platform).as_json()
+                except NoRulesetInForce as error:
+                    record = {"line": number, "error": [_no_ruleset(error, name).as_json()]}
+                    status = max(status, EXIT_RULES)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            progress.tick()
+    progress.done()
+    return status
+
+
+class _Progress:
+    """A one-line counter with a rate on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.count = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def tick(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = self.count / max(now - self.start, 1e-9)
+            sys.stderr.write(f"\r{self.count} requests checked ({rate:,.0f}/s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r{self.count} requests checked\n")
+
+
+def cmd_explain(args) -> int:
+    if args.evidence != "-" and not Path(args.evidence).exists():
+        print(f"takedown explain: no such file: {args.evidence}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = _engine(args)
+    if isinstance(engine, int):
+        return engine
+    _, evidence, problems = next(_evidence_inputs([args.evidence]))
+    if evidence is None:
+        print(rules.render_text(problems, {}), file=sys.stderr)
+        return EXIT_EVIDENCE
+    from engine.explanation import trace
+
+    try:
+        lines = trace(engine, evidence, args.as_of, args.platform)
+        decision = engine.check(evidence, args.as_of, args.platform)
+    except NoRulesetInForce as error:
+        print(rules.render_text([_no_ruleset(error, args.evidence)], {}), file=sys.stderr)
+        return EXIT_RULES
+    if args.format == "json":
+        print(json.dumps({"decision": decision.as_json(),
+                          "trace": [{"ruleset": x.ruleset, "rule": x.rule, "subject": x.subject,
+                                     "depth": x.depth, "expression": x.expression,
+                                     "value": x.value, "bindings": x.bindings} for x in lines]},
+                         ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_trace(lines))
+        print(render_decision(decision))
     return EXIT_OK
 
 

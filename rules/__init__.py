@@ -18,6 +18,7 @@ from rules.diagnostics import (
     SourceText,
     has_errors,
     sorted_diagnostics,
+    suggest,
 )
 from rules.lexicon import Lexicon, normalize
 from rules.loader import load_ruleset, load_text, ruleset_schema
@@ -25,6 +26,7 @@ from rules.nodes import Money
 from rules.parser import parse
 from rules.printer import unparse
 from rules.reference import NullTracer, RecordingTracer, Tracer, evaluate
+from rules.evaluation import Evaluation, RuleResult, run_rules
 from rules.registry import Registry, load_registry, rule_files
 from rules.render import render_json, render_sarif, render_text, summary_line
 from rules.ruleset import VERDICTS, Citation, Parameter, Rule, RuleSet, Source, TestCase
@@ -35,9 +37,9 @@ __version__ = "0.1.0"
 __all__ = [
     "codes", "runtime", "vocabulary", "Scope", "check_condition", "CompiledRuleSet",
     "compile_ruleset", "evaluation_order", "Diagnostic", "ExpressionOrigin", "Location",
-    "SourceText", "has_errors", "sorted_diagnostics", "Lexicon", "normalize", "load_ruleset",
+    "SourceText", "has_errors", "sorted_diagnostics", "suggest", "Lexicon", "normalize", "load_ruleset",
     "load_text", "ruleset_schema", "Money", "parse", "unparse", "NullTracer",
     "RecordingTracer", "Tracer", "evaluate", "Registry", "load_registry", "rule_files",
     "render_json", "render_sarif", "render_text", "summary_line", "VERDICTS", "Citation",
-    "Parameter", "Rule", "RuleSet", "Source", "TestCase", "Interval", "__version__",
+    "Parameter", "Rule", "RuleSet", "Source", "TestCase", "Interval", "__version__", "Evaluation", "RuleResult", "run_rules",
 ]

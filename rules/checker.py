@@ -290,7 +290,10 @@ class _Checker:
             try:
                 compile_pattern(node.pattern)
             except re2.error as error:
-                message = str(error) or "invalid pattern"
+                # google-re2 raises with the RE2 message as bytes: str() would show b'...'.
+                reason = error.args[0] if error.args else b""
+                message = (reason.decode("utf-8", "replace") if isinstance(reason, bytes)
+                           else str(reason)) or "invalid pattern"
                 code = "L005" if "too large" in message or "memory" in message else "P004"
                 self.error(code, f"invalid regular expression: {message}", span,
                            "RE2 syntax: no back-references or look-around; write patterns "

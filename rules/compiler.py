@@ -43,6 +43,7 @@ class CompiledRuleSet:
     functions: Mapping[str, ConditionFunction]  # rule or exception id -> condition
     order: tuple[Rule, ...]  # post rules, then page rules, then request rules
     source: str
+    verdicts: Mapping[str, str]  # rule or exception id -> its verdict
 
 
 def evaluation_order(ruleset: RuleSet) -> tuple[Rule, ...]:
@@ -80,7 +81,8 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     conditions = [(r.id, r.condition) for r in ruleset.all_rules() if r.condition is not None]
     functions, source = compile_conditions(
         conditions, ruleset.lexicons, filename=f"<{ruleset.id} {ruleset.version}>")
-    return CompiledRuleSet(ruleset, functions, evaluation_order(ruleset), source)
+    verdicts = {r.id: r.verdict for r in ruleset.all_rules()}
+    return CompiledRuleSet(ruleset, functions, evaluation_order(ruleset), source, verdicts)
 
 
 def compile_conditions(conditions: Sequence[tuple[str, n.Node]],

@@ -57,7 +57,7 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         loc = self.location
-        return (loc.file, loc.line, loc.column, self.code, self.message)
+        return (loc.file, loc.line, loc.column, self.pointer, self.code, self.message)
 
     def as_json(self) -> dict:
         loc = self.location

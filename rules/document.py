@@ -130,7 +130,14 @@ def read_document(text_or_bytes: str | bytes, name: str) -> tuple[Document | Non
     else:
         text = text_or_bytes
     source = SourceText(name, text)
-    loader = _GuardedLoader(text)
+    try:
+        loader = _GuardedLoader(text)
+    except yaml.reader.ReaderError as error:
+        # The reader checks a whole string for control characters when it is created.
+        line, column = source.position(error.position)
+        return None, [Diagnostic("Y001", f"the character U+{error.character:04X} is not allowed "
+                                 "in YAML", Location(name, line, column, line, column + 1),
+                                 hint="remove the control character")]
     try:
         root = loader.get_single_node()
     except _Refused as refused:

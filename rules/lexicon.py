@@ -63,8 +63,7 @@ MAX_ENTRIES = 5000
 MAX_ENTRY_LENGTH = 200
 """Most characters one entry may have, as written."""
 
-PREFIX_MARK = "*"
-"""An entry ending in this matches any token that starts with its last word."""
+_PREFIX_MARK = "*"  # an entry ending in it matches any token starting with its last word
 
 # Every mark, format character and decimal digit lies in planes 0 and 1 or in the first block
 # of plane 14 (true through Unicode 15; tests/rules/test_lexicon.py checks the running
@@ -248,7 +247,7 @@ class Lexicon:
         never_matching = []
         for language, words in self.entries:
             for entry in words:
-                is_prefix = entry.endswith(PREFIX_MARK)
+                is_prefix = entry.endswith(_PREFIX_MARK)
                 entry_tokens = _split_tokens(entry[:-1] if is_prefix else entry)
                 if not entry_tokens:
                     never_matching.append((language, entry))
@@ -388,14 +387,15 @@ def _canonical_cluster(cluster: str) -> str:
 def _joins_previous(char: str) -> bool:
     """Return whether normalising ``char`` may change, or be changed by, the character before.
 
-    True for marks and other non-starters, for characters that normalisation deletes (a
-    deleted character could bring a mark back next to a base it composes with), and for
-    characters whose decomposition begins with any of those or with a joining Hangul jamo.
+    True for marks and other non-starters, for characters that normalisation deletes (their
+    neighbours meet once they are gone, and may compose), and for characters whose
+    decomposition begins with a mark or with a joining Hangul jamo.
     """
     if _TRANSLATION.get(ord(char), char) is None:
         return True
-    head = unicodedata.normalize("NFD", unicodedata.normalize("NFKD", char).casefold())[:1]
-    return any(
-        unicodedata.combining(probe) or unicodedata.category(probe).startswith("M")
-        for probe in (char, head)
-    ) or head in _HANGUL_JOINING_JAMO
+    head = unicodedata.normalize("NFD", unicodedata.normalize("NFKD", char).casefold())[0]
+    return _is_mark(char) or _is_mark(head) or head in _HANGUL_JOINING_JAMO
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.combining(char) != 0 or unicodedata.category(char).startswith("M")

@@ -24,7 +24,7 @@ import jsonschema
 from rules import nodes as n
 from rules import types as t
 from rules.checker import Scope, check_condition
-from rules.diagnostics import Diagnostic, suggest
+from rules.diagnostics import Diagnostic, sorted_diagnostics, suggest
 from rules.document import Document, pointer_join, read_document
 from rules.lexicon import Lexicon
 from rules.parser import parse
@@ -72,6 +72,7 @@ def load_text(data: str | bytes, name: str) -> tuple[RuleSet | None, list[Diagno
     builder = _Builder(document, hashlib.sha256(raw).hexdigest())
     ruleset = builder.build(diagnostics)
     diagnostics.extend(builder.diagnostics)
+    diagnostics = sorted_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return ruleset, diagnostics
@@ -127,7 +128,7 @@ def _schema_diagnostic(document: Document, error) -> Iterable[Diagnostic]:
     elif error.validator == "pattern":
         hint = _pattern_hint(pointer)
         message = f"{json.dumps(error.instance)} is not written as expected at {where}"
-    elif error.validator in ("format", "type") and "date" in str(error.schema):
+    elif error.validator in ("format", "type") and _is_date_schema(error.schema):
         hint = "write dates as YYYY-MM-DD, for example 2022-12-07"
         message = f"{json.dumps(error.instance, default=str)} is not a date"
     elif error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -135,6 +136,11 @@ def _schema_diagnostic(document: Document, error) -> Iterable[Diagnostic]:
     else:
         hint = ""
     yield Diagnostic(code, message[:300], document.location(pointer), pointer=pointer, hint=hint)
+
+
+def _is_date_schema(schema) -> bool:
+    # Only the date definition itself: many other schemas mention dates in their description.
+    return isinstance(schema, dict) and schema.get("format") == "date"
 
 
 def _describe_pointer(pointer: str) -> str:
@@ -265,9 +271,11 @@ class _Builder:
                     self.document.location(f"/parameters/{name}/estimated", key=True),
                     pointer=f"/parameters/{name}",
                     hint=_shorten(str(p["estimated"]), 160)))
-            if p.get("source") and p["source"] not in (data.get("sources") or {}):
+            # The schema reports a source that is not a text; only a text can be looked up.
+            known = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+            if isinstance(p.get("source"), str) and p["source"] not in known:
                 self.error("N007", f"unknown source `{p['source']}`", f"/parameters/{name}/source",
-                           self._source_hint(p["source"], data.get("sources") or {}))
+                           self._source_hint(p["source"], known))
         return out
 
     def _parameter_value(self, unit, value, currency, pointer):

@@ -8,6 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from rules.lexicon import (
+    _SCANNED_CODE_POINTS,
     MAX_ENTRIES,
     MAX_ENTRY_LENGTH,
     Lexicon,
@@ -171,11 +172,10 @@ def test_tokens_keep_spacing_marks_inside_a_word():
 def test_mark_and_digit_tables_cover_every_plane():
     # The module scans planes 0, 1 and the start of 14 only; this checks that assumption
     # against the Unicode database of the running Python.
-    scanned = (range(0x0000, 0x20000), range(0xE0000, 0xE1000))
     missed = [
         hex(code)
         for code in range(sys.maxunicode + 1)
-        if not any(code in block for block in scanned)
+        if not any(code in block for block in _SCANNED_CODE_POINTS)
         and unicodedata.category(chr(code)) in ("Mn", "Mc", "Me", "Cf", "Nd")
     ]
     assert missed == []
@@ -255,7 +255,9 @@ def test_entries_without_tokens_are_reported_as_never_matching():
 
 
 def test_entry_limits_are_inclusive():
-    Lexicon.build("x", {"en": ["a" * MAX_ENTRY_LENGTH], "fr": ["b"] * (MAX_ENTRIES - 1)})
+    longest = "a" * MAX_ENTRY_LENGTH
+    lexicon = Lexicon.build("x", {"en": [longest], "fr": ["b"] * (MAX_ENTRIES - 1)})
+    assert lexicon.matches(longest.upper())
 
 
 def test_too_many_entries_raise_value_error():

@@ -1,0 +1,192 @@
+"""Evaluate evidence under the rule sets in force: the engine's main job.
+
+`Engine` loads and compiles rule sets once and then evaluates many requests. The fast
+path (`Engine.check(..., explain=False)`) runs the compiled rules and combines their
+results into an outcome and a likelihood, and nothing else. Explanations (reasons with
+evidence pointers and text spans, thresholds with their margins, exceptions, missing
+facts) come from `engine.explanation`, which re-runs only what it needs on the traced
+path.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import rules
+from engine.decision import (
+    UNKNOWN_WEIGHT,
+    Decision,
+    PostDecision,
+    RuleError,
+    RulesetContribution,
+    combine,
+    likelihood,
+    outcome_of,
+    rank,
+)
+from engine.evidence import Evidence
+
+__all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
+
+ENGINE = {"name": "takedown", "version": rules.__version__}
+
+
+class RulesError(Exception):
+    """The rule sets have errors; `diagnostics` says which."""
+
+    def __init__(self, diagnostics: list[rules.Diagnostic]):
+        super().__init__(f"{sum(d.is_error for d in diagnostics)} errors in the rule sets")
+        self.diagnostics = diagnostics
+
+
+class NoRulesetInForce(Exception):
+    def __init__(self, platform: str, day: datetime.date):
+        super().__init__(f"no rule set covers {platform or 'an unnamed platform'} on {day}")
+        self.platform, self.day = platform, day
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetRun:
+    """One rule set's evaluation of one request."""
+
+    compiled: rules.CompiledRuleSet
+    params: dict
+    evaluation: rules.Evaluation
+
+    @property
+    def ruleset(self) -> rules.RuleSet:
+        return self.compiled.ruleset
+
+    def bounds(self) -> tuple[str, str]:
+        sure, maybe = set(), set()
+        for result in self.evaluation.results:
+            verdict = self._verdict(result.rule)
+            if result.holds is True:
+                sure.add((verdict, result.applies_to))
+            if result.holds is not False:
+                maybe.add((verdict, result.applies_to))
+        return outcome_of(sure), outcome_of(maybe)
+
+    def _verdict(self, rule_id: str) -> str:
+        return self.compiled.verdicts[rule_id]
+
+
+class Engine:
+    """Rule sets loaded and compiled once, for many evaluations."""
+
+    def __init__(self, registry: rules.Registry):
+        self.registry = registry
+        self._compiled: dict[tuple[str, str], rules.CompiledRuleSet] = {}
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | Path]) -> Engine:
+        """Load rule sets from files or directories; raises `RulesError` on errors."""
+        registry, diagnostics = rules.load_registry(paths)
+        if rules.has_errors(diagnostics):
+            raise RulesError(diagnostics)
+        return cls(registry)
+
+    def compiled(self, ruleset: rules.RuleSet) -> rules.CompiledRuleSet:
+        key = (ruleset.id, ruleset.sha256)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = rules.compile_ruleset(ruleset)
+        return found
+
+    def rulesets_for(self, platform: str, day: datetime.date) -> list[rules.RuleSet]:
+        found = self.registry.in_force(platform, day)
+        if not found:
+            raise NoRulesetInForce(platform, day)
+        return found
+
+    def run(self, evidence: Evidence, as_of: datetime.date | None = None,
+            platform: str | None = None, target=None, request=None) -> tuple[list[RulesetRun], datetime.date, str]:
+        """Evaluate every rule set in force; `target`/`request` replace the evidence's
+        runtime records (the explanation's what-if runs use this)."""
+        day = as_of or evidence.submitted
+        name = platform or evidence.platform
+        target = evidence.target if target is None else target
+        request = evidence.request if request is None else request
+        runs = []
+        for ruleset in self.rulesets_for(name, day):
+            compiled = self.compiled(ruleset)
+            params = ruleset.parameter_values(day)
+            runs.append(RulesetRun(compiled, params,
+                                   rules.run_rules(compiled, target, request, params)))
+        return runs, day, name
+
+    def check(self, evidence: Evidence, as_of: datetime.date | None = None,
+              platform: str | None = None, explain: bool = True) -> Decision:
+        """Predict the platform's response to the request in `evidence`."""
+        runs, day, name = self.run(evidence, as_of, platform)
+        decision = decide(evidence, runs, day, name)
+        if explain:
+            from engine.explanation import explain as add_explanations
+
+            decision = add_explanations(self, evidence, runs, decision)
+        return decision
+
+
+def bounds_of(runs: list[RulesetRun]) -> tuple[str, str]:
+    lower = upper = "no_action"
+    for run in runs:
+        lo, hi = run.bounds()
+        lower = max(lower, lo, key=rank)
+        upper = max(upper, hi, key=rank)
+    return lower, upper
+
+
+def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platform: str) -> Decision:
+    """Combine rule results into an outcome and a likelihood: the fast path's end."""
+    lower, upper = bounds_of(runs)
+    outcome = combine(lower, upper)
+    weights = []
+    contributions = []
+    errors = []
+    post_rules: dict[int, list[str]] = {}
+    post_state: dict[int, bool | None] = {}
+    for run in runs:
+        best: dict[str, float] = {}
+        fired = []
+        for result in run.evaluation.results:
+            w = 1.0 if result.holds is True else UNKNOWN_WEIGHT if result.holds is None else 0.0
+            best[result.rule] = max(best.get(result.rule, 0.0), w)
+            if result.holds is True and result.rule not in fired:
+                fired.append(result.rule)
+            if result.error:
+                errors.append(RuleError(run.ruleset.id, result.rule,
+                                        evidence.post_id(result.post) if result.post is not None
+                                        else None, result.error))
+            if result.post is not None and run.compiled.verdicts[result.rule] == "violates":
+                state = post_state.get(result.post, False)
+                if result.holds is True:
+                    post_state[result.post] = True
+                    post_rules.setdefault(result.post, []).append(result.rule)
+                elif result.holds is None and state is not True:
+                    post_state[result.post] = None
+                    post_rules.setdefault(result.post, []).append(result.rule)
+                if result.overridden_by:
+                    post_rules.setdefault(result.post, []).append(result.overridden_by)
+                    post_state.setdefault(result.post, False)
+        for rule in run.compiled.order:
+            weights.append((rule.verdict, best.get(rule.id, 0.0), rule.confidence))
+        lo, hi = run.bounds()
+        contributions.append(RulesetContribution(
+            run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
+            combine(lo, hi), tuple(fired)))
+    posts = []
+    for index, post in enumerate(evidence.posts):
+        state = post_state.get(index, False)
+        post_outcome = "removed" if state is True else "undetermined" if state is None else "kept"
+        if outcome == "page_removed" and state is not True:
+            post_outcome = "removed with the page"
+        posts.append(PostDecision(str(post.get("id", index)), post_outcome,
+                                  tuple(dict.fromkeys(post_rules.get(index, ())))))
+    return Decision(
+        request=str(evidence.request.get("id", "")), platform=platform, as_of=day.isoformat(),
+        outcome=outcome, likelihood=likelihood(weights), bounds=(lower, upper),
+        rulesets=tuple(contributions), posts=tuple(posts), errors=tuple(errors),
+        engine=dict(ENGINE), evidence={"digest": evidence.digest, "name": evidence.name})

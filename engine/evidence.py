@@ -1,0 +1,249 @@
+"""Evidence documents: read, check against the published schema, and turn into the form
+the rules evaluate.
+
+Evidence is untrusted. Reading enforces a size limit before parsing, reports every
+schema problem at once (each with its JSON pointer and a hint), and never raises on bad
+input: problems come back as diagnostics with codes of the E family. The runtime form
+differs from the JSON only where the rules need real values: dates become
+`datetime.date` and prices `rules.Money`. Fields that were not assessed stay absent,
+which the rules read as unknown.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from engine.evidence_schema import SCHEMA_PATH
+from rules import Diagnostic, Location, Money, sorted_diagnostics, suggest, vocabulary
+
+__all__ = ["Evidence", "load_evidence", "parse_evidence", "evidence_schema", "MAX_EVIDENCE_BYTES"]
+
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+
+@cache
+def evidence_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        evidence_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One evidence document, checked, in both forms.
+
+    `document` is the JSON as given (quoted in explanations); `request` and `target` are
+    the runtime form the rules read. `pointers` maps id() of each runtime record to its
+    JSON pointer, so an explanation can say where a value it read came from.
+    """
+
+    name: str
+    document: Mapping[str, Any]
+    request: Mapping[str, Any]
+    target: Mapping[str, Any]
+    digest: str
+    pointers: Mapping[int, str] = field(repr=False)
+
+    @property
+    def posts(self) -> list:
+        return self.target.get("posts") or []
+
+    @property
+    def submitted(self) -> datetime.date | None:
+        return self.request.get("submitted")
+
+    @property
+    def platform(self) -> str:
+        return self.target.get("platform", "")
+
+    def pointer_of(self, record: Any) -> str | None:
+        return self.pointers.get(id(record))
+
+    def post_id(self, index: int) -> str:
+        posts = self.posts
+        return str(posts[index].get("id", index)) if 0 <= index < len(posts) else str(index)
+
+
+def load_evidence(path: str | Path, name: str | None = None) -> tuple[Evidence | None, list[Diagnostic]]:
+    """Read and check one evidence file."""
+    path = Path(path)
+    shown = name or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_EVIDENCE_BYTES:
+            return None, [_diagnostic("E003", f"the evidence is {size} bytes, more than "
+                                      f"{MAX_EVIDENCE_BYTES}", shown, "",
+                                      "split the posts over several requests")]
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [_diagnostic("E004", f"the evidence cannot be read: {error.strerror or error}",
+                                  shown, "", "check the path")]
+    return parse_evidence(data, shown)
+
+
+def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidence | None, list[Diagnostic]]:
+    """Check evidence given as JSON text (or an already parsed mapping)."""
+    if isinstance(data, Mapping):
+        document = data
+    else:
+        if len(data) > MAX_EVIDENCE_BYTES:
+            return None, [_diagnostic("E003", f"the evidence is {len(data)} bytes, more than "
+                                      f"{MAX_EVIDENCE_BYTES}", name, "",
+                                      "split the posts over several requests")]
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return None, [_diagnostic("E004", f"the evidence is not UTF-8 (byte {error.start})",
+                                          name, "", "save it as UTF-8")]
+        try:
+            document = json.loads(data)
+        except json.JSONDecodeError as error:
+            return None, [Diagnostic("E001", f"not valid JSON: {error.msg}",
+                                     Location(name, error.lineno, error.colno, error.lineno,
+                                              error.colno + 1),
+                                     hint="check the commas and quotes just before this point")]
+        except RecursionError:
+            return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
+    if _depth(document) > MAX_JSON_DEPTH:
+        return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
+    problems = sorted_diagnostics(
+        _schema_diagnostic(error, name) for error in _validator().iter_errors(document))
+    if problems:
+        return None, problems
+    problems = _consistency(document, name)
+    if problems:
+        return None, problems
+    pointers: dict[int, str] = {}
+    request = _runtime(document["request"], "request", "/request", pointers)
+    target = _runtime(document["target"], "page", "/target", pointers)
+    digest = hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
+    return Evidence(name, document, request, target, digest, pointers), []
+
+
+def _canonical(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _diagnostic(code: str, message: str, name: str, pointer: str, hint: str = "") -> Diagnostic:
+    return Diagnostic(code, message, Location(name), hint=hint, pointer=pointer)
+
+
+def _schema_diagnostic(error: jsonschema.ValidationError, name: str) -> Diagnostic:
+    pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1")
+                      for p in error.absolute_path)
+    hint = ""
+    message = error.message
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed
+                  and not k.startswith(("_", "x-"))]
+        if extras:
+            key = extras[0]
+            pointer = f"{pointer}/{key}"
+            message = f"unknown field `{key}`"
+            guess = suggest(key, allowed)
+            hint = f"did you mean `{guess}`?" if guess else "fields here: " + ", ".join(allowed)
+    elif error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        message = f"missing field `{missing[0]}`" if missing else message
+    elif error.validator in ("format", "pattern") and "date" in json.dumps(error.schema):
+        message = f"{json.dumps(error.instance)} is not a date"
+        hint = "write dates as YYYY-MM-DD"
+    elif error.validator == "enum":
+        message = f"{json.dumps(error.instance)} is not one of: " + ", ".join(
+            map(str, error.validator_value))
+        guess = suggest(str(error.instance), [str(v) for v in error.validator_value])
+        hint = f"did you mean `{guess}`?" if guess else ""
+    elif error.validator == "type":
+        message = f"{json.dumps(error.instance, ensure_ascii=False)[:60]} is not {error.validator_value}"
+        if error.validator_value == "boolean" and error.instance in ("true", "false", "yes", "no"):
+            hint = "write true or false without quotes"
+        elif error.validator_value == "boolean" and error.instance is None:
+            hint = "leave an unassessed signal out rather than writing null"
+    return _diagnostic("E002", message[:300], name, pointer or "/", hint)
+
+
+def _consistency(document: Mapping, name: str) -> list[Diagnostic]:
+    """What the schema cannot say: annotations must name real posts and real spans."""
+    posts = {str(p.get("id")): p for p in document["target"].get("posts", [])}
+    problems = []
+    seen: dict[str, int] = {}
+    for index, post in enumerate(document["target"].get("posts", [])):
+        pid = str(post.get("id"))
+        if pid in seen:
+            problems.append(_diagnostic("E005", f"two posts have the id `{pid}`", name,
+                                        f"/target/posts/{index}/id", "give each post its own id"))
+        seen[pid] = index
+    for index, note in enumerate(document.get("annotations", [])):
+        pointer = f"/annotations/{index}"
+        post = posts.get(str(note["post"]))
+        if post is None:
+            problems.append(_diagnostic("E005", f"the annotation names post `{note['post']}`, "
+                                        "which is not in the evidence", name, f"{pointer}/post",
+                                        "use the id of a post under target.posts"))
+            continue
+        text = post.get(note.get("field", "text")) or ""
+        start, end = note["span"]
+        if not 0 <= start <= end <= len(text):
+            problems.append(_diagnostic("E005", f"the span [{start}, {end}] lies outside the "
+                                        f"post's text ({len(text)} characters)", name,
+                                        f"{pointer}/span",
+                                        "offsets count characters of the text, end exclusive"))
+    return problems
+
+
+def _runtime(value: Any, record: str, pointer: str, pointers: dict[int, str]) -> Any:
+    """Copy a checked JSON record into the runtime form, guided by the vocabulary."""
+    fields = vocabulary.RECORDS[record]
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        t = fields.get(key)
+        if t is None:
+            continue  # free annotations (_..., x-...) are not for the rules
+        out[key] = _runtime_value(item, t, f"{pointer}/{key}", pointers)
+    if record == "post" and "translation" not in out and out.get("language") == "en" \
+            and "text" in out:
+        out["translation"] = out["text"]  # an English post is its own translation
+    pointers[id(out)] = pointer
+    return out
+
+
+def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
+    if item == "none" and t.kind == "record" and t.name == "context":
+        item = dict.fromkeys(vocabulary.RECORDS["context"], False)
+    match t.kind:
+        case "date":
+            return datetime.date.fromisoformat(item)
+        case "money":
+            return Money(item["amount"], item["currency"])
+        case "record":
+            return _runtime(item, t.name, pointer, pointers)
+        case "list":
+            return [_runtime_value(x, t.element, f"{pointer}/{i}", pointers)
+                    for i, x in enumerate(item)]
+    return item

@@ -1,0 +1,218 @@
+"""The evidence schema, generated from the one evidence vocabulary.
+
+`rules.vocabulary` says which fields a condition may read and their types; this module
+turns it into the published JSON Schema (engine/evidence.schema.json), adding what
+only documents need: required keys, formats, limits and descriptions. A test fails if
+the published file and this generator disagree, so the language and the evidence
+format cannot drift apart.
+
+Run `python -m engine.evidence_schema` to rewrite the published file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rules import vocabulary
+from rules.types import Type
+
+SCHEMA_ID = "https://takedown.invalid/schema/evidence/1.json"
+SCHEMA_PATH = Path(__file__).with_name("evidence.schema.json")
+
+MAX_TEXT = 20_000
+MAX_POSTS = 5_000
+MAX_LIST = 500
+
+PLATFORMS = ["meta", "facebook", "instagram", "threads", "youtube", "tiktok", "x", "telegram"]
+
+# Documents name the flagged target "target"; conditions call it `page`.
+_DOCUMENT_NAMES = {"page": "target"}
+
+_DESCRIPTIONS = {
+    "request": "The takedown request: who asks, when, on what grounds, for what.",
+    "request.id": "The referrer's own reference for the request.",
+    "request.submitted": "The date the request was (or will be) submitted: it selects the rule-set versions in force.",
+    "request.referrer": "Who submits the request.",
+    "request.grounds": "The legal grounds claimed, e.g. 'Immigration Act 1971 s25'.",
+    "request.asks": "The action asked for.",
+    "request.notice": "What the notice itself contains (EU DSA Art. 16 elements).",
+    "referrer.kind": "law_enforcement, trusted_flagger, ngo or user.",
+    "referrer.jurisdiction": "ISO 3166-1 alpha-2 country code of the referrer, e.g. GB, FR.",
+    "referrer.trusted_flagger": "Whether the referrer holds trusted-flagger status with the platform.",
+    "notice.explanation": "The explanation of why the content is alleged to be illegal.",
+    "notice.urls": "The exact URLs the notice names.",
+    "notice.good_faith": "Whether the notice states a bona fide belief that it is accurate and complete.",
+    "page": "The flagged target: a page, group, channel or account (or a single post's author).",
+    "page.platform": "The platform or surface: meta, facebook, instagram, threads, youtube, tiktok, x, telegram.",
+    "page.kind": "page, group, channel, account or post (a single post flagged on its own).",
+    "page.followers": "Followers or members.",
+    "page.created": "When the target was created.",
+    "page.signals": "What analysts or extractors assessed about the target as a whole. An absent signal is unknown.",
+    "page.context": "Context of the target as a whole (a news outlet, an NGO...).",
+    "page.posts": "The posts flagged or reviewed.",
+    "page_signals.advertises_smuggling": "Its name, cover or description themselves advertise smuggling.",
+    "page_signals.dedicated": "Its purpose, as a whole, is selling crossings or documents.",
+    "page_signals.prior_strikes": "Strikes the platform already recorded against it, if known.",
+    "post.posted": "The date the post was published.",
+    "post.language": "ISO 639 code of the post's language (en, fr, ar, ckb, fa, sq, vi, ps, tr...).",
+    "post.translation": "An English translation of the text.",
+    "post.by_admin": "Posted by the page's own admin (not a visitor).",
+    "post.signals": "What analysts or extractors assessed about the post. An absent signal is unknown.",
+    "post.context": "Context that may bring the post under an allowance.",
+    "signals.offers_crossing": "Offers or sells a crossing (boat, lorry, flight).",
+    "signals.solicits_smuggling": "Asks to be smuggled, or asks for a smuggler.",
+    "signals.offers_documents": "Offers passports, visas, ID cards or other papers.",
+    "signals.document_kinds": "passport, visa, id_card, residence_permit, driving_licence...",
+    "signals.offers_visa": "Sells a visa or a residence permit.",
+    "signals.guarantees_visa": "Guarantees that a visa will be approved.",
+    "signals.offers_work": "Promises work or housing on arrival.",
+    "signals.price": "The price asked.",
+    "signals.contacts": "Contact channels given.",
+    "signals.route": "The route offered.",
+    "signals.guarantee": "Claims such as '100% safe', 'guaranteed', 'no chance of failure'.",
+    "signals.payment": "on_arrival, hawala, bank_transfer, cash, crypto...",
+    "signals.code_words": "Code words seen (boza, harga, taxi...).",
+    "signals.emojis": "Emojis used as signals (boat, flags, landmarks).",
+    "signals.paid_promotion": "Someone was paid by a smuggler to post it.",
+    "context.humanitarian_info": "Humanitarian information (shelter, food, medical help).",
+    "context.safety_info": "Information about personal safety.",
+    "context.asylum_info": "Information about claiming asylum.",
+    "context.news_reporting": "News reporting, including journalists quoting adverts.",
+    "context.condemnation": "Condemns smuggling.",
+    "context.awareness": "Raises awareness of smuggling and its dangers.",
+    "context.own_journey": "A migrant showing or telling their own journey.",
+    "contact.kind": "whatsapp, telegram, signal, viber, phone, email, dm...",
+    "route.mode": "boat, jet_boat, lorry, car, flight, foot.",
+}
+
+
+def _field_schema(record: str, name: str, t: Type, path: str) -> dict:
+    description = _DESCRIPTIONS.get(f"{record}.{name}") or _DESCRIPTIONS.get(path)
+    schema = _type_schema(t, path)
+    if description:
+        schema = {"description": description, **schema}
+    return schema
+
+
+def _type_schema(t: Type, path: str) -> dict:
+    match t.kind:
+        case "bool":
+            return {"type": "boolean"}
+        case "number":
+            if t.unit == "count":
+                return {"type": "integer", "minimum": 0}
+            if t.unit == "ratio":
+                return {"type": "number", "minimum": 0, "maximum": 1}
+            return {"type": "number"}
+        case "text":
+            return {"type": "string", "maxLength": MAX_TEXT}
+        case "date":
+            return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        case "money":
+            return {"$ref": "#/$defs/money"}
+        case "list":
+            limit = MAX_POSTS if path.endswith("posts") else MAX_LIST
+            return {"type": "array", "maxItems": limit, "items": _type_schema(t.element, path)}
+        case "record":
+            return {"$ref": f"#/$defs/{t.name}"}
+    raise AssertionError(t)
+
+
+_REQUIRED = {
+    "request": ["id", "submitted"],
+    "page": ["platform", "kind"],
+    "post": ["id"],
+    "contact": ["kind"],
+}
+
+
+def _record_schema(name: str) -> dict:
+    fields = vocabulary.RECORDS[name]
+    properties = {field: _field_schema(name, field, t, f"{name}.{field}")
+                  for field, t in fields.items()}
+    schema: dict = {"type": "object"}
+    if name in _DESCRIPTIONS:
+        schema["description"] = _DESCRIPTIONS[name]
+    schema["properties"] = properties
+    if name in _REQUIRED:
+        schema["required"] = _REQUIRED[name]
+    # Free annotations: keys starting with "_" or "x-" are kept and ignored.
+    schema["patternProperties"] = {"^(_|x-)": {}}
+    schema["additionalProperties"] = False
+    return schema
+
+
+def build_schema() -> dict:
+    defs = {name: _record_schema(name) for name in vocabulary.RECORDS}
+    defs["page"]["properties"]["platform"] = {
+        "description": _DESCRIPTIONS["page.platform"], "enum": PLATFORMS}
+    defs["page"]["properties"]["kind"] = {
+        "description": _DESCRIPTIONS["page.kind"],
+        "enum": ["page", "group", "channel", "account", "post"]}
+    defs["referrer"]["properties"]["kind"] = {
+        "description": _DESCRIPTIONS["referrer.kind"],
+        "enum": ["law_enforcement", "trusted_flagger", "ngo", "user"]}
+    defs["referrer"]["properties"]["jurisdiction"] = {
+        "description": _DESCRIPTIONS["referrer.jurisdiction"], "type": "string",
+        "pattern": "^[A-Z]{2}$"}
+    # "context": "none" says the context was assessed and no allowance applies: every
+    # context flag is false. Leaving `context` out leaves every flag unknown.
+    for record in ("post", "page"):
+        defs[record]["properties"]["context"] = {
+            "description": _DESCRIPTIONS[f"{record}.context"] + ' "none": assessed, and none applies.',
+            "anyOf": [{"$ref": "#/$defs/context"}, {"const": "none"}]}
+    defs["money"] = {
+        "description": "An amount in one currency (ISO 4217 code).",
+        "type": "object",
+        "properties": {"amount": {"type": "number", "minimum": 0},
+                       "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+        "required": ["amount", "currency"],
+        "additionalProperties": False,
+    }
+    defs["annotation"] = {
+        "description": "An analyst's mark on a span of a post's text.",
+        "type": "object",
+        "properties": {
+            "by": {"type": "string", "description": "Who marked it (an analyst id)."},
+            "post": {"type": "string", "description": "The id of the post marked."},
+            "field": {"enum": ["text", "translation"], "default": "text",
+                      "description": "Which text of the post the span is in."},
+            "span": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                     "minItems": 2, "maxItems": 2,
+                     "description": "Character offsets into the text, end exclusive."},
+            "label": {"type": "string", "description": "What the span is: price, contact, route, guarantee..."},
+            "note": {"type": "string"},
+        },
+        "required": ["post", "span", "label"],
+        "patternProperties": {"^(_|x-)": {}},
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "takedown evidence",
+        "description": "The evidence about one takedown request: the request, the flagged "
+                       "target and its posts, as analysts assessed them. A signal that was not "
+                       "assessed is left out, and the rules treat it as unknown.",
+        "type": "object",
+        "properties": {
+            "request": {"$ref": "#/$defs/request"},
+            "target": {"$ref": "#/$defs/page"},
+            "annotations": {"type": "array", "maxItems": 10_000,
+                            "items": {"$ref": "#/$defs/annotation"}},
+        },
+        "required": ["request", "target"],
+        "patternProperties": {"^(_|x-|\\$schema$)": {}},
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def render() -> str:
+    return json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")

@@ -1,0 +1,112 @@
+"""Render decisions for people: plain text for a terminal, Markdown for a report.
+JSON is `Decision.as_json()`, the same shape the HTTP service returns."""
+
+from __future__ import annotations
+
+import json
+
+from engine.decision import Decision
+
+__all__ = ["render_decision", "render_trace", "render_table"]
+
+_OUTCOME_WORDS = {
+    "page_removed": "the page is removed",
+    "posts_removed": "the violating posts are removed, the page stays",
+    "geo_blocked": "withheld in the requesting country only (local law, not policy)",
+    "no_action": "no action: the request is rejected",
+    "undetermined": "undetermined: the evidence does not settle it",
+}
+
+
+def _percent(x: float) -> str:
+    return f"{round(x * 100)}%"
+
+
+def render_decision(decision: Decision, markdown: bool = False) -> str:
+    h = (lambda s: f"### {s}") if markdown else (lambda s: s.upper())
+    bullet = "- " if markdown else "  - "
+    out = []
+    title = f"{decision.request} on {decision.platform}, as of {decision.as_of}"
+    out.append(f"## {title}" if markdown else title)
+    out.append("")
+    out.append(f"{'**Outcome**' if markdown else 'Outcome'}: {decision.outcome} "
+               f"({_OUTCOME_WORDS[decision.outcome]})")
+    out.append(f"{'**Likelihood of acceptance**' if markdown else 'Likelihood of acceptance'}: "
+               f"{_percent(decision.likelihood)}")
+    lower, upper = decision.bounds
+    if lower != upper:
+        out.append(f"Sure at least: {lower}; at most: {upper}")
+    out.append("Rule sets: " + "; ".join(
+        f"{r.id} {r.version} ({r.kind}: {r.outcome}, sha256 {r.sha256[:12]})"
+        for r in decision.rulesets))
+    if decision.posts:
+        out += ["", h("Posts")]
+        for post in decision.posts:
+            rules = f" [{', '.join(post.rules)}]" if post.rules else ""
+            out.append(f"{bullet}{post.id}: {post.outcome}{rules}")
+    if decision.reasons:
+        out += ["", h("Why")]
+        for reason in decision.reasons:
+            where = f"post {reason.post}" if reason.post else reason.subject
+            cite = "; ".join(f"{c.title}, {c.section}: {c.says} <{c.url}>" for c in reason.citations)
+            out.append(f"{bullet}{reason.rule} ({reason.verdict}, {where}): "
+                       f"{reason.message or reason.title}")
+            out.append(f"    cites {cite}")
+            for item in reason.evidence[:6]:
+                out.append(f"    evidence {item['pointer']} = {json.dumps(item['value'], ensure_ascii=False)}")
+            for span in reason.spans[:6]:
+                by = f" (marked by {span.by})" if span.by else ""
+                out.append(f"    text {span.pointer}[{span.start}:{span.end}] "
+                           f"{json.dumps(span.text, ensure_ascii=False)}: {span.label}{by}")
+    if decision.thresholds:
+        out += ["", h("Thresholds")]
+        for t in decision.thresholds:
+            state = {True: "met", False: "not met", None: "unknown"}[t.met]
+            out.append(f"{bullet}{t.text}: {state} ({t.margin})")
+    if decision.exceptions:
+        out += ["", h("Exceptions that applied")]
+        for e in decision.exceptions:
+            where = f"post {e.post}" if e.post else e.subject
+            cite = "; ".join(f"{c.section}: {c.says}" for c in e.citations)
+            out.append(f"{bullet}{e.exception} overrides {e.overrides} on {where} "
+                       f"({e.verdict}): {cite}")
+    if decision.deficiencies:
+        out += ["", h("Problems with the request itself")]
+        for d in decision.deficiencies:
+            out.append(f"{bullet}{d.rule}: {d.message or d.title}")
+    if decision.missing:
+        out += ["", h("Missing evidence that would change the outcome")]
+        for m in decision.missing:
+            out.append(f"{bullet}{m.fact}: {m.text}")
+    if decision.errors:
+        out += ["", h("Rules that failed")]
+        for e in decision.errors:
+            out.append(f"{bullet}{e.ruleset} {e.rule}{' on post ' + e.post if e.post else ''}: {e.error}")
+    out.append("")
+    out.append(f"evidence sha256 {decision.evidence.get('digest', '')[:16]}, "
+               f"{decision.engine.get('name')} {decision.engine.get('version')}")
+    return "\n".join(out) + "\n"
+
+
+def render_trace(lines) -> str:
+    out = []
+    current = None
+    for line in lines:
+        head = (line.ruleset, line.rule, line.subject)
+        if head != current:
+            current = head
+            out.append(f"\n{line.ruleset} / {line.rule} on {line.subject}")
+        value = json.dumps(line.value, ensure_ascii=False, default=str)
+        bound = f"   [{line.bindings}]" if line.bindings else ""
+        out.append(f"  {'  ' * line.depth}{value:<10} {line.expression}{bound}")
+    return "\n".join(out).lstrip("\n") + "\n"
+
+
+def render_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
