@@ -50,11 +50,22 @@ class NoRulesetInForce(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RulesetRun:
-    """One rule set's evaluation of one request."""
+    """One rule set's evaluation of one request, with the records it read (for
+    enforcement and legal rule sets, the target with the policy results filled in)."""
 
     compiled: rules.CompiledRuleSet
     params: dict
     evaluation: rules.Evaluation
+    target: dict
+    request: dict
+    pointers: dict  # id() of a record -> its JSON pointer in the evidence
+
+    @property
+    def posts(self) -> list:
+        return self.target.get("posts") or []
+
+    def pointer_of(self, record) -> str | None:
+        return self.pointers.get(id(record))
 
     @property
     def ruleset(self) -> rules.RuleSet:
@@ -111,11 +122,17 @@ class Engine:
         target = evidence.target if target is None else target
         request = evidence.request if request is None else request
         runs = []
-        for ruleset in self.rulesets_for(name, day):
+        pointers = dict(evidence.pointers)
+        staged = None
+        for ruleset in sorted(self.rulesets_for(name, day), key=lambda r: _STAGES[r.kind]):
+            if ruleset.kind != "policy" and staged is None:
+                staged = _with_policy_results(target, runs, pointers)
+            records = target if ruleset.kind == "policy" else staged
             compiled = self.compiled(ruleset)
             params = ruleset.parameter_values(day)
             runs.append(RulesetRun(compiled, params,
-                                   rules.run_rules(compiled, target, request, params)))
+                                   rules.run_rules(compiled, records, request, params),
+                                   records, request, pointers))
         return runs, day, name
 
     def check(self, evidence: Evidence, as_of: datetime.date | None = None,
@@ -128,6 +145,42 @@ class Engine:
 
             decision = add_explanations(self, evidence, runs, decision)
         return decision
+
+
+_STAGES = {"policy": 0, "enforcement": 1, "legal": 2}
+
+
+def _with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -> dict:
+    """A copy of the target whose posts and page carry `policy`: what the policy rule
+    sets concluded, for enforcement and legal rule sets to read."""
+    per_post: dict[int, list] = {}
+    page: list = []
+    for run in runs:
+        severities = {r.id: r.severity for r in run.ruleset.all_rules()}
+        for result in run.evaluation.results:
+            if run.compiled.verdicts[result.rule] != "violates":
+                continue
+            bucket = per_post.setdefault(result.post, []) if result.post is not None else page
+            bucket.append((result.rule, result.holds, severities.get(result.rule) == "severe"))
+    staged = dict(target)
+    pointers[id(staged)] = pointers.get(id(target), "/target")
+    posts = []
+    for index, post in enumerate(target.get("posts") or ()):
+        copy = dict(post)
+        copy["policy"] = _policy_result(per_post.get(index, []))
+        pointers[id(copy)] = pointers.get(id(post), f"/target/posts/{index}")
+        posts.append(copy)
+    if "posts" in target:
+        staged["posts"] = posts
+    staged["policy"] = _policy_result(page)
+    return staged
+
+
+def _policy_result(held: list) -> dict:
+    violates = rules.runtime.any3(holds for _, holds, _ in held)
+    severe = rules.runtime.any3(holds for _, holds, is_severe in held if is_severe)
+    return {"violates": violates, "severe": severe,
+            "rules": [rule for rule, holds, _ in held if holds is True]}
 
 
 def bounds_of(runs: list[RulesetRun]) -> tuple[str, str]:
@@ -178,7 +231,7 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))
     posts = []
-    for index, post in enumerate(evidence.posts):
+    for index, post in enumerate(evidence.posts):  # every run sees the same posts, in order
         state = post_state.get(index, False)
         post_outcome = "removed" if state is True else "undetermined" if state is None else "kept"
         if outcome == "page_removed" and state is not True:

@@ -130,7 +130,7 @@ _REQUIRED = {
 def _record_schema(name: str) -> dict:
     fields = vocabulary.RECORDS[name]
     properties = {field: _field_schema(name, field, t, f"{name}.{field}")
-                  for field, t in fields.items()}
+                  for field, t in fields.items() if (name, field) not in vocabulary.DERIVED}
     schema: dict = {"type": "object"}
     if name in _DESCRIPTIONS:
         schema["description"] = _DESCRIPTIONS[name]
@@ -144,7 +144,8 @@ def _record_schema(name: str) -> dict:
 
 
 def build_schema() -> dict:
-    defs = {name: _record_schema(name) for name in vocabulary.RECORDS}
+    defs = {name: _record_schema(name) for name in vocabulary.RECORDS
+            if name != "policy_result"}
     defs["page"]["properties"]["platform"] = {
         "description": _DESCRIPTIONS["page.platform"], "enum": PLATFORMS}
     defs["page"]["properties"]["kind"] = {

@@ -53,6 +53,7 @@ def _env(evidence_target, request, post=None) -> dict:
 
 
 def _traced(run, rule: rules.Rule, env: Mapping) -> rules.RecordingTracer:
+    """The reference interpreter's full record of one condition on one subject."""
     tracer = rules.RecordingTracer()
     if rule.condition is not None:
         rules.evaluate(rule.condition, env, run.params, run.evaluation.verdicts,
@@ -60,8 +61,8 @@ def _traced(run, rule: rules.Rule, env: Mapping) -> rules.RecordingTracer:
     return tracer
 
 
-def _pointer(evidence: Evidence, node: n.Path, env: Mapping) -> str | None:
-    base = evidence.pointer_of(env.get(node.root))
+def _pointer(run, node: n.Path, env: Mapping) -> str | None:
+    base = run.pointer_of(env.get(node.root))
     if base is None:
         return None
     return base + "".join("/" + name for name in node.names[1:])
@@ -79,7 +80,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _evidence_read(evidence: Evidence, tracer: rules.RecordingTracer) -> tuple[dict, ...]:
+def _evidence_read(run, tracer: rules.RecordingTracer) -> tuple[dict, ...]:
     """The known leaf values a rule read, with where they are in the evidence."""
     seen: dict[str, Any] = {}
     for node, value, env in tracer.events:
@@ -87,13 +88,13 @@ def _evidence_read(evidence: Evidence, tracer: rules.RecordingTracer) -> tuple[d
             continue
         if isinstance(value, dict) or value is False or value == []:
             continue
-        pointer = _pointer(evidence, node, env)
+        pointer = _pointer(run, node, env)
         if pointer and pointer not in seen:
             seen[pointer] = _plain(value) if not isinstance(value, list) else len(value)
     return tuple({"pointer": p, "value": v} for p, v in seen.items())
 
 
-def _spans(evidence: Evidence, run, tracer: rules.RecordingTracer) -> tuple[Span, ...]:
+def _spans(run, tracer: rules.RecordingTracer) -> tuple[Span, ...]:
     """Where in the texts the text tests matched."""
     out: list[Span] = []
     for node, value, env in tracer.events:
@@ -103,7 +104,7 @@ def _spans(evidence: Evidence, run, tracer: rules.RecordingTracer) -> tuple[Span
             continue
         text = rules.evaluate(node.text, env, run.params, run.evaluation.verdicts,
                               run.ruleset.lexicons)
-        pointer = _pointer(evidence, node.text, env)
+        pointer = _pointer(run, node.text, env)
         if not isinstance(text, str) or pointer is None:
             continue
         if isinstance(node, n.Mentions):
@@ -148,17 +149,17 @@ def explain(engine, evidence: Evidence, runs: list, decision: Decision) -> Decis
         by_id = {r.id: r for r in ruleset.all_rules()}
         for result in run.evaluation.results:
             rule = by_id[result.rule]
-            post = evidence.posts[result.post] if result.post is not None else None
+            post = run.posts[result.post] if result.post is not None else None
             post_id = evidence.post_id(result.post) if result.post is not None else None
-            env = _env(evidence.target, evidence.request, post)
+            env = _env(run.target, run.request, post)
             if result.holds is True:
                 tracer = _traced(run, rule, env)
-                spans = _spans(evidence, run, tracer)
+                spans = _spans(run, tracer)
                 if result.post is not None:
                     spans += _annotations(evidence, result.post)
                 reason = Reason(ruleset.id, rule.id, rule.verdict, rule.applies_to, post_id,
                                 rule.title, rule.message, rule.confidence,
-                                _citations(ruleset, rule), _evidence_read(evidence, tracer), spans)
+                                _citations(ruleset, rule), _evidence_read(run, tracer), spans)
                 (deficiencies if rule.verdict == "deficient" else reasons).append(reason)
             overriding = result.overridden_by
             if overriding:
@@ -278,17 +279,17 @@ def _unknown_facts(evidence: Evidence, runs: list) -> dict[str, tuple[list[str],
             if result.holds is not None:
                 continue
             rule = by_id[result.rule]
-            post = evidence.posts[result.post] if result.post is not None else None
-            env = _env(evidence.target, evidence.request, post)
+            post = run.posts[result.post] if result.post is not None else None
+            env = _env(run.target, run.request, post)
             for r in (rule, *rule.exceptions):
                 for node, value, bound in _traced(run, r, env).events:
                     if not isinstance(node, n.Path) or value is not None or len(node.names) < 2:
                         continue
-                    pointer = _pointer(evidence, node, bound)
+                    pointer = _pointer(run, node, bound)
                     if pointer is None:
                         continue
                     field_type = _field_type(pointer)
-                    if field_type is None or field_type.kind != "bool":
+                    if field_type is None or field_type.kind != "bool" or "/policy/" in pointer:
                         continue
                     label = _label(pointer)
                     if not r.is_exception:
@@ -405,10 +406,10 @@ def trace(engine, evidence: Evidence, as_of=None, platform=None) -> list[TraceLi
     lines: list[TraceLine] = []
     for run in runs:
         for rule in run.compiled.order:
-            subjects = ([(evidence.post_id(i), p) for i, p in enumerate(evidence.posts)]
+            subjects = ([(evidence.post_id(i), p) for i, p in enumerate(run.posts)]
                         if rule.applies_to == "post" else [(rule.applies_to, None)])
             for subject_name, post in subjects:
-                env = _env(evidence.target, evidence.request, post)
+                env = _env(run.target, run.request, post)
                 for r in (rule, *rule.exceptions):
                     lines.extend(_trace_lines(run, r, env, subject_name))
     return lines

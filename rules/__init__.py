@@ -20,13 +20,13 @@ from rules.diagnostics import (
     sorted_diagnostics,
     suggest,
 )
+from rules.evaluation import Evaluation, RuleResult, run_rules
 from rules.lexicon import Lexicon, normalize
 from rules.loader import load_ruleset, load_text, ruleset_schema
 from rules.nodes import Money
 from rules.parser import parse
 from rules.printer import unparse
 from rules.reference import NullTracer, RecordingTracer, Tracer, evaluate
-from rules.evaluation import Evaluation, RuleResult, run_rules
 from rules.registry import Registry, load_registry, rule_files
 from rules.render import render_json, render_sarif, render_text, summary_line
 from rules.ruleset import VERDICTS, Citation, Parameter, Rule, RuleSet, Source, TestCase

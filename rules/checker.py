@@ -51,6 +51,7 @@ class Scope:
     parameters: Mapping[str, t.Type]
     lexicons: frozenset[str]
     rules: Mapping[str, str]  # rule id -> what it applies to
+    kind: str = "policy"  # the rule set's kind: policy, enforcement or legal
 
 
 @dataclass
@@ -162,6 +163,13 @@ class _Checker:
                         else f"the fields of {prefix} are: " + ", ".join(sorted(fields)))
                 self.error("N001", f"unknown evidence field `{prefix}.{name}`",
                            n.Span(start, end), hint)
+                return t.ANY
+            if (typ.name, name) in vocabulary.DERIVED and self.scope.kind == "policy":
+                prefix = ".".join(node.names[:index])
+                self.error("N009", f"`{prefix}.{name}` is not available in a policy rule set",
+                           n.Span(start, end),
+                           "policy results are what policy rule sets produce; read them from a "
+                           "rule set of kind enforcement or legal")
                 return t.ANY
             typ = fields[name]
         return typ

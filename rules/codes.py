@@ -103,6 +103,10 @@ _CODES = [
          "request), a parameter or an enclosing variable."),
     Code("N007", "error", "unknown source",
          "A citation must name a source declared under `sources:` in the same file."),
+    Code("N009", "error", "policy results are not available here",
+         "`post.policy` and `page.policy` hold what the platform's policy rule sets concluded. "
+         "The engine fills them after evaluating the policy rule sets, so only rule sets of "
+         "kind `enforcement` or `legal` can read them."),
     Code("N008", "error", "a rule id is used twice",
          "Rules and exceptions share one namespace within a rule set, so that `violates` and "
          "reports are never ambiguous."),

@@ -16,11 +16,10 @@ the others. Deciding what all this means for a takedown request is the engine's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from rules.compiler import CompiledRuleSet
-from rules.runtime import and3, not3, or3
 
 __all__ = ["RuleResult", "Evaluation", "run_rules"]
 
@@ -61,16 +60,19 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
     functions = compiled.functions
     verdicts: dict[str, dict[int, bool | None]] = {}
     results: list[RuleResult] = []
+    add_result = results.append
     posts = page.get("posts") or ()
     for rule in compiled.order:
+        rule_id, applies_to = rule.id, rule.applies_to
         table: dict[int, bool | None] = {}
-        verdicts[rule.id] = table
-        exceptions = sorted(rule.exceptions, key=lambda e: -e.priority)
-        if rule.applies_to == "post":
-            subjects = [(index, post) for index, post in enumerate(posts)]
+        verdicts[rule_id] = table
+        condition = functions.get(rule_id)
+        exceptions = tuple((e.id, functions.get(e.id))
+                           for e in sorted(rule.exceptions, key=lambda e: -e.priority))
+        if applies_to == "post":
+            subjects = enumerate(posts)
         else:
-            subjects = [(None, page if rule.applies_to == "page" else request)]
-        condition = functions.get(rule.id)
+            subjects = ((None, page if applies_to == "page" else request),)
         for index, subject in subjects:
             post = subject if index is not None else None
             error = ""
@@ -78,25 +80,56 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
                 fires = condition(post, page, request, params, verdicts) if condition else None
             except Exception as failure:  # one failing rule must not stop the others
                 fires, error = None, _describe(failure)
-            applied: list[tuple[str, bool | None]] = []
             holds = fires
+            applied: tuple[tuple[str, bool | None], ...] = ()
             if fires is not False and exceptions:
+                # holds = fires and not (exception_1 or ...), in Kleene's logic, unrolled:
+                # this loop runs once per rule and post.
+                found = []
                 any_applies: bool | None = False
-                for exception in exceptions:
-                    function = functions.get(exception.id)
+                for exception_id, function in exceptions:
                     try:
                         applies = function(post, page, request, params, verdicts) if function else None
                     except Exception as failure:
                         applies, error = None, error or _describe(failure)
-                    applied.append((exception.id, applies))
-                    any_applies = or3(any_applies, applies)
+                    found.append((exception_id, applies))
                     if applies is True:
+                        any_applies = True
                         break
-                holds = and3(fires, not3(any_applies))
+                    if applies is None:
+                        any_applies = None
+                applied = tuple(found)
+                if any_applies is True:
+                    holds = False
+                elif any_applies is None or fires is None:
+                    holds = None
+                else:
+                    holds = True
             table[id(subject)] = holds
-            results.append(RuleResult(rule.id, rule.applies_to, index, fires, tuple(applied),
-                                      holds, error))
+            add_result(_rule_result(rule_id, applies_to, index, fires, applied, holds, error))
     return Evaluation(tuple(results), verdicts)
+
+
+# `RuleResult` is frozen, so the `__init__` that dataclasses writes for it sets every field
+# through `object.__setattr__`, looked up and called once a field: that doubled the cost of
+# `run_rules`, which makes one result per rule and post. `_rule_result` builds the same
+# object by calling each slot's own descriptor, which is where `object.__setattr__` ends up.
+# Unpacking the setters fails at import if a field is added, so the two cannot drift apart.
+(_set_rule, _set_applies_to, _set_post, _set_fires, _set_exceptions, _set_holds,
+ _set_error) = (getattr(RuleResult, f.name).__set__ for f in fields(RuleResult))
+_new = object.__new__
+
+
+def _rule_result(rule, applies_to, post, fires, exceptions, holds, error) -> RuleResult:
+    result = _new(RuleResult)
+    _set_rule(result, rule)
+    _set_applies_to(result, applies_to)
+    _set_post(result, post)
+    _set_fires(result, fires)
+    _set_exceptions(result, exceptions)
+    _set_holds(result, holds)
+    _set_error(result, error)
+    return result
 
 
 def _describe(failure: Exception) -> str:

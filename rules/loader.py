@@ -200,6 +200,7 @@ class _Builder:
 
     def build(self, earlier: list[Diagnostic]) -> RuleSet | None:
         data = self.document.data
+        self.kind = str(data.get("kind", "policy")) if isinstance(data, dict) else "policy"
         if not isinstance(data, dict):
             self.error("S003", "a rule set is a mapping of keys (ruleset:, platform:, rules: ...)", "")
             return None
@@ -389,7 +390,7 @@ class _Builder:
             applies_to = applies[rule_id]
             if applies_to not in ("post", "page", "request"):
                 continue
-            scope = Scope(applies_to, param_types, frozenset(lexicons), referable)
+            scope = Scope(applies_to, param_types, frozenset(lexicons), referable, self.kind)
             condition, refs = self._condition(r.get("when"), f"{pointer}/when", scope)
             references[rule_id] = refs
             verdict = str(r.get("verdict", ""))

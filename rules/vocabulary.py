@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from rules.types import BOOL, COUNT, DATE, MONEY, TEXT, Type, list_of, record
 
-__all__ = ["RECORDS", "ROOTS", "EVIDENCE_KEYS", "DATE_FIELDS", "MONEY_FIELDS", "field_type",
+__all__ = ["RECORDS", "ROOTS", "DERIVED", "EVIDENCE_KEYS", "DATE_FIELDS", "MONEY_FIELDS", "field_type",
            "all_paths"]
 
 _SIGNALS = {
@@ -69,6 +69,7 @@ RECORDS: dict[str, dict[str, Type]] = {
         "signals": record("page_signals"),
         "context": record("context"),
         "posts": list_of(record("post")),
+        "policy": record("policy_result"),
     },
     "page_signals": {
         **_SIGNALS,
@@ -94,6 +95,7 @@ RECORDS: dict[str, dict[str, Type]] = {
         "by_admin": BOOL,
         "signals": record("signals"),
         "context": record("context"),
+        "policy": record("policy_result"),
     },
     "signals": dict(_SIGNALS),
     "context": {
@@ -109,6 +111,13 @@ RECORDS: dict[str, dict[str, Type]] = {
         "fiction": BOOL,
         "academic": BOOL,
     },
+    # Filled by the engine, not by evidence: what the platform's policy rule sets concluded
+    # about a post or the page, for enforcement and legal rule sets to build on.
+    "policy_result": {
+        "violates": BOOL,             # some policy rule holds on it with verdict `violates`
+        "severe": BOOL,               # such a rule has severity `severe`
+        "rules": list_of(TEXT),       # the ids of the policy rules that hold
+    },
     "contact": {"kind": TEXT, "value": TEXT},
     "route": {
         "from": TEXT,
@@ -119,6 +128,10 @@ RECORDS: dict[str, dict[str, Type]] = {
     "media": {"kind": TEXT, "description": TEXT},
     "engagement": {"likes": COUNT, "shares": COUNT, "comments": COUNT, "views": COUNT},
 }
+
+# Fields the engine derives; evidence documents do not carry them, and rule sets of kind
+# `policy` cannot read them (they are what policy rule sets produce).
+DERIVED = {("post", "policy"), ("page", "policy")}
 
 # The names a condition starts from, and the record each one is.
 ROOTS: dict[str, Type] = {
