@@ -19,10 +19,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	@echo "== lint: every bundled rule set =="
-	@$(BIN)/takedown lint platform_policies
+	@$(BIN)/takedown lint platform_policies --quiet
 	@echo
-	@echo "== versions in force =="
+	@echo "== rule-set versions =="
 	@$(BIN)/takedown versions
+	@echo
+	@echo "== tests embedded in the rule sets =="
+	@$(BIN)/takedown test
+	@echo
+	@echo "== decisions for the bundled fixtures =="
+	@$(BIN)/takedown check fixtures --format table
+	@echo
+	@echo "== one decision in full: fixtures/meta/page-two-adverts.json =="
+	@$(BIN)/takedown check fixtures/meta/page-two-adverts.json
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(run=cmd_explain)
 
+    test = sub.add_parser("test", help="run the tests embedded in rule files")
+    test.add_argument("paths", nargs="*", help="rule files or directories (default: the bundled rule sets)")
+    test.add_argument("--rules", help="the rule sets to evaluate with (default: the bundled rule sets)")
+    test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
+    test.add_argument("--verbose", "-v", action="store_true", help="list passing tests too")
+    test.set_defaults(run=cmd_test)
+
     explain_code = sub.add_parser("explain-code", help="explain a diagnostic code")
     explain_code.add_argument("code", nargs="?", help="for example N001; without it, list all")
     explain_code.set_defaults(run=cmd_explain_code)
@@ -349,6 +356,36 @@ def cmd_explain(args) -> int:
         print(render_trace(lines))
         print(render_decision(decision))
     return EXIT_OK
+
+
+
+
+def cmd_test(args) -> int:
+    from engine.testing import junit_xml, render_results, run_tests
+
+    paths = args.paths or [str(_rules_dir(args.rules))]
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"takedown test: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    rules_dir = _rules_dir(args.rules)
+    wanted = {p.resolve() for p in rules.rule_files(paths)}
+    inside = {p.resolve() for p in rules.rule_files([rules_dir])} if rules_dir.exists() else set()
+    sources = ([rules_dir] if rules_dir.exists() else []) + [p for p in wanted if p not in inside]
+    registry, diagnostics = rules.load_registry(sources)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
+        print(f"takedown test: the rule sets have {len(errors)} errors; run `takedown lint`",
+              file=sys.stderr)
+        return EXIT_RULES
+    engine = Engine(registry)
+    chosen = [r for r in registry if Path(r.path).resolve() in wanted]
+    results = run_tests(engine, chosen)
+    print(render_results(results, args.verbose))
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
+    return EXIT_FAILED if any(not r.passed for r in results) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ from rules import types as t
 from rules import vocabulary
 from rules.checker import SCOPE_ROOTS, Scope
 from rules.lexicon import Lexicon
+from rules.parser import parse
 
 __all__ = [
     "POST_RULE", "PAGE_RULE", "LEXICON", "LEXICONS", "PARAMETERS", "PARAMETER_VALUES",
-    "LEVELS", "scope", "conditions", "counts", "ratios", "values", "literals", "Evidence",
+    "LEVELS", "scope", "is_writable", "conditions", "counts", "ratios", "values", "literals", "Evidence",
     "evidence", "unknowns", "resolve",
 ]
 
@@ -53,8 +54,11 @@ LEVELS = ("post", "page", "request")
 
 
 def scope(level: str) -> Scope:
-    """The scope the checker needs for a condition of a rule that applies to `level`."""
-    return Scope(level, PARAMETERS, frozenset(LEXICONS), RULES)
+    """The scope the checker needs for a condition of a rule that applies to `level`.
+
+    The rule set is an enforcement one, which may read every field of the vocabulary,
+    the policy results the engine derives included."""
+    return Scope(level, PARAMETERS, frozenset(LEXICONS), RULES, kind="enforcement")
 
 
 # Texts that evidence holds and conditions look for, so that `contains`, `in`, `==`,
@@ -151,9 +155,19 @@ def _text_list(field: str) -> st.SearchStrategy[n.ListLiteral]:
 Bindings = tuple[tuple[str, str], ...]  # (name, record) for each root and bound variable
 
 
+@cache
+def is_writable(name: str) -> bool:
+    """Whether a field name can be written in a condition (it is not a reserved word)."""
+    node, _ = parse(name)
+    return node == n.Path((name,))
+
+
 def _fields(record: str, prefix: tuple[str, ...], depth: int = 0) -> Iterator[tuple]:
-    """(path, type) of every field reachable from a record without entering a list."""
+    """(path, type) of every field reachable from a record without entering a list,
+    leaving out the fields no condition can name."""
     for name, typ in vocabulary.RECORDS[record].items():
+        if not is_writable(name):
+            continue
         path = (*prefix, name)
         if typ.kind == "record":
             if depth < 2:

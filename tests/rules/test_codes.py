@@ -5,11 +5,13 @@ a minimal valid rule set, with one change, and names the code that change must p
 For expression errors the row also gives the line and column in the YAML file, counted by
 hand, so that a position computed inside the expression string and mapped back to the
 file (through plain, quoted, literal `|` and folded `>` scalars) is checked exactly.
-Version codes need two files of one rule set, loaded together by `load_registry`.
+Version codes need two files of one rule set, loaded together by `load_registry`; V007
+needs a request that no rule set covers, checked with `takedown check`.
 
 The E family (evidence) is produced by the engine, not by rule files, and is left out.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,14 @@ def parameter(unit: str, values: str, extra: str = "") -> str:
     return f"parameters:\n  price_floor:\n    unit: {unit}\n{extra}    values: {values}\n"
 
 
+# A takedown request for a post on `platform`, submitted on `day`.
+def request(platform: str, day: str) -> dict:
+    return {"request": {"id": "NCA-0001", "submitted": day, "asks": "remove_posts"},
+            "target": {"platform": platform, "kind": "post",
+                       "posts": [{"id": "p1", "text": "boat to the UK, 3000 GBP",
+                                  "signals": {"offers_crossing": True}}]}}
+
+
 @dataclass(frozen=True)
 class Case:
     code: str
@@ -102,6 +112,8 @@ class Case:
     text: str | bytes = ""
     # For version codes: (file name, text) pairs written to one directory.
     files: tuple[tuple[str, str], ...] = ()
+    # With `files`: evidence checked against them with `takedown check`.
+    evidence: dict | None = None
     # (line, column) of the first diagnostic with `code`, counted by hand in the file.
     at: tuple[int, int] | None = None
     # For `files`: the file the diagnostic must point into.
@@ -193,6 +205,8 @@ CASES = [
          when("any(post in page.posts where post.signals.offers_crossing)"), at=(16, 15)),
     Case("N007", "a citation of an undeclared source", changed("source: he,", "source: hee,"),
          at=(15, 21)),
+    Case("N009", "policy results read by a policy rule set", when("post.policy.severe"),
+         at=(16, 16)),
     Case("N008", "an exception with its rule's id",
          with_exceptions(exception("smuggling-offer", "post.context.condemnation", "allowed")),
          at=(19, 7)),
@@ -237,49 +251,54 @@ CASES = [
          at=(5, 19), in_file="2022-12-07.yaml"),
     Case("V003", "a parameter first valued after the rule set starts",
          before_rules(parameter("money", "{2023-01-01: 500}", "    currency: GBP\n")),
-         at=(17, 13)),
+         at=(16, 13)),
     Case("V004", "until before from",
          changed("{from: 2022-12-07}", "{from: 2022-12-07, until: 2022-01-01}"), at=(5, 38)),
     Case("V005", "a copied file whose version label was not changed",
          files=(("2019-09-03.yaml", changed("{from: 2022-12-07}", "{from: 2019-09-03}")),
                 ("2022-12-07.yaml", BASE)),
          at=(5, 19), in_file="2022-12-07.yaml"),
+    Case("V007", "a request sent before the only version took effect",
+         files=(("2022-12-07.yaml", BASE),), evidence=request("meta", "2022-06-01")),
     Case("V006", "a ratio above 1", before_rules(parameter("ratio", "{2019-09-03: 1.5}")),
-         at=(16, 26)),
+         at=(15, 26)),
     # W: drafting advice
     Case("W001", "an estimated threshold",
          before_rules("parameters:\n  page_violation_limit:\n    unit: count\n"
                       "    values: {2019-09-03: 5}\n"
                       "    estimated: press reports of an internal threshold, unverified\n"),
-         at=(17, 5)),
+         at=(16, 5)),
     Case("W002", "a source read before the version took effect",
          changed("retrieved: 2022-12-07", "retrieved: 2022-01-01"), at=(11, 16)),
     Case("W003", "an emoji in a lexicon",
          changed(WHEN, "    when: post.signals.offers_crossing or post.text mentions crossing\n",
                  before_rules('lexicons:\n  crossing:\n    en: [small boat, "🚤"]\n')),
-         at=(15, 22)),
+         at=(14, 22)),
     Case("W004", "an unused parameter", before_rules(parameter("count", "{2019-09-03: 5}")),
-         at=(14, 3)),
+         at=(13, 3)),
     Case("W005", "an unused lexicon", before_rules("lexicons:\n  crossing:\n    en: [small boat]\n"),
-         at=(14, 3)),
+         at=(13, 3)),
 ]
 
-# Codes that no rule file can produce with the current implementation, and why. A row in
-# CASES replaces the entry once something emits the code (see the last test below).
-NOT_PRODUCED = {
-    "V007": "nothing emits it yet: Registry.in_force returns an empty list when no version is "
-            "in force, and the engine that would turn that into a diagnostic does not exist",
-}
 
-
-def produce(case: Case, tmp_path: Path):
-    if case.files:
-        for name, text in case.files:
-            (tmp_path / name).write_text(text, encoding="utf-8")
-        _, diagnostics = load_registry([tmp_path])
-        return diagnostics
-    _, diagnostics = load_text(case.text, "rules.yaml")
-    return diagnostics
+def produce(case: Case, tmp_path: Path, capsys) -> list[dict]:
+    """The diagnostics of a case, in their JSON form (`Diagnostic.as_json`)."""
+    if not case.files:
+        _, diagnostics = load_text(case.text, "rules.yaml")
+        return [d.as_json() for d in diagnostics]
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    for name, text in case.files:
+        (directory / name).write_text(text, encoding="utf-8")
+    if case.evidence is None:
+        _, diagnostics = load_registry([directory])
+        return [d.as_json() for d in diagnostics]
+    batch = tmp_path / "requests.ndjson"
+    batch.write_text(json.dumps(case.evidence) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    main(["check", "--rules", str(directory), "--batch", str(batch)])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [d for record in records for d in record.get("error", [])]
 
 
 def test_base_is_valid_and_silent():
@@ -295,34 +314,33 @@ def test_older_version_is_valid_and_silent():
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.code} {c.name}")
-def test_code_is_produced(case: Case, tmp_path: Path):
-    diagnostics = produce(case, tmp_path)
-    found = [d for d in diagnostics if d.code == case.code]
-    assert found, f"{case.code} not produced; got {[(d.code, d.message) for d in diagnostics]}"
+def test_code_is_produced(case: Case, tmp_path: Path, capsys):
+    diagnostics = produce(case, tmp_path, capsys)
+    found = [d for d in diagnostics if d["code"] == case.code]
+    assert found, f"{case.code} not produced; got {[(d['code'], d['message']) for d in diagnostics]}"
     first = found[0]
-    assert first.severity == REGISTRY[case.code].severity
+    assert first["severity"] == REGISTRY[case.code].severity
     if case.at is not None:
-        assert (first.location.line, first.location.column) == case.at, first.message
+        assert (first["line"], first["column"]) == case.at, first["message"]
     if case.in_file:
-        assert Path(first.location.file).name == case.in_file
+        assert Path(first["file"]).name == case.in_file
 
 
 def test_every_code_has_a_row():
     rows = {case.code for case in CASES}
-    missing = sorted(code for code in REGISTRY
-                     if not code.startswith("E") and code not in rows and code not in NOT_PRODUCED)
+    missing = sorted(code for code in REGISTRY if not code.startswith("E") and code not in rows)
     assert missing == [], f"codes without a producing row in CASES: {missing}"
-    assert not rows - set(REGISTRY), "a row names a code that is not in the registry"
-    assert not rows & set(NOT_PRODUCED), "a code has a row: remove it from NOT_PRODUCED"
+    assert rows <= set(REGISTRY), "a row names a code that is not in the registry"
 
 
-def test_codes_not_produced_are_still_not_produced():
-    """Fails once some module emits a code listed in NOT_PRODUCED, so it gets its row."""
-    sources = [p for p in (ROOT / "rules").glob("*.py") if p.name != "codes.py"]
-    sources += list((ROOT / "engine").glob("*.py"))
-    for code in NOT_PRODUCED:
-        emitting = [p.name for p in sources if f'"{code}"' in p.read_text(encoding="utf-8")]
-        assert emitting == [], f"{code} is emitted by {emitting}: add a row to CASES"
+def test_request_in_force_is_not_v007(tmp_path: Path, capsys):
+    """The V007 row fails for its date alone: the same request a day after is decided."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "2022-12-07.yaml").write_text(BASE, encoding="utf-8")
+    evidence = tmp_path / "request.json"
+    evidence.write_text(json.dumps(request("meta", "2022-12-07")), encoding="utf-8")
+    assert main(["check", "--rules", str(tmp_path / "rules"), str(evidence)]) == 0
+    assert "V007" not in capsys.readouterr().err
 
 
 # Messages: a few rows whose wording is part of the contract.
