@@ -92,12 +92,20 @@ def load_registry(paths: Iterable[str | Path]) -> tuple[Registry, list[Diagnosti
     diagnostics: list[Diagnostic] = []
     rulesets: list[RuleSet] = []
     for path in rule_files(paths):
-        ruleset, found = load_ruleset(path)
+        ruleset, found = load_ruleset(path, _shown(path))
         diagnostics.extend(found)
         if ruleset is not None:
             rulesets.append(ruleset)
     diagnostics.extend(_version_checks(rulesets))
     return Registry(rulesets), sorted_diagnostics(diagnostics)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would write it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _version_checks(rulesets: list[RuleSet]) -> list[Diagnostic]:

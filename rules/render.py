@@ -41,7 +41,10 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) -
     out: list[str] = []
     for d in diagnostics:
         loc = d.location
-        where = f"{loc.file}:{loc.line}:{loc.column}" if loc.is_known else loc.file
+        if loc.is_known:
+            where = f"{loc.file}:{loc.line}:{loc.column}"
+        else:
+            where = f"{loc.file}#{d.pointer}" if d.pointer else loc.file
         out.append(f"{where}: {d.severity}[{d.code}]: {d.message}")
         out.extend(_snippet(d, sources))
         if d.hint:
