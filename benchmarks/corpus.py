@@ -20,7 +20,7 @@ import datetime
 import random
 from collections.abc import Callable
 
-from rules.nodes import Money
+from rules import Money, vocabulary
 
 __all__ = ["generate"]
 
@@ -250,17 +250,20 @@ def _info(rng) -> dict:
 
 
 _NOTHING_OFFERED = {"offers_crossing": False, "solicits_smuggling": False, "contacts": []}
-_NO_CONTEXT = dict.fromkeys(("news_reporting", "condemnation", "awareness", "asylum_info",
-                             "safety_info", "humanitarian_info"), False)
+# An assessed context with nothing in it: how the engine reads `"context": "none"`.
+_NO_CONTEXT = dict.fromkeys(vocabulary.RECORDS["context"], False)
 
 
 def _post(rng, text, translation, language, signals, context) -> dict:
     """A post as captured: what an assessor recorded (`signals`, and the `context` flags
     that are true), with the gaps real evidence has. A post nobody assessed has neither
-    record; an assessed one may still lack a field, which is then unknown."""
+    record; an assessed one may still lack a field, which is then unknown. As the engine
+    does when it reads evidence, an English post is its own translation."""
     post = {"language": language}
     if rng.random() < 0.98:  # an image-only post has no text
         post["text"] = text
+        if language == "en":
+            post["translation"] = text
     if translation is not None and rng.random() < 0.9:
         post["translation"] = translation
     if rng.random() < 0.08:

@@ -191,6 +191,12 @@ def _construct(node: Node, pointer: str, document: Document, loader, diagnostics
                 diagnostics.append(Diagnostic("S003", "a key must be a plain word or date",
                                               document._node_location(key_node)))
                 continue
+            if key_node.tag not in _PLAIN_TAGS:  # a tagged key, or the merge key `<<`
+                diagnostics.append(Diagnostic("Y004", f"the tag {key_node.tag} is not allowed",
+                                              document._node_location(key_node),
+                                              hint="write a plain key; merge keys (<<) are not "
+                                              "supported"))
+                continue
             key = _scalar(key_node, loader)
             key = key.isoformat() if isinstance(key, datetime.date) else str(key)
             child = pointer_join(pointer, key)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from rules.compiler import CompiledRuleSet
@@ -67,8 +68,10 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
         table: dict[int, bool | None] = {}
         verdicts[rule_id] = table
         condition = functions.get(rule_id)
-        exceptions = tuple((e.id, functions.get(e.id))
-                           for e in sorted(rule.exceptions, key=lambda e: -e.priority))
+        exceptions = rule.exceptions
+        if len(exceptions) > 1:  # highest priority first; equal ones keep their written order
+            exceptions = sorted(exceptions, key=_priority, reverse=True)
+        exceptions = [(e.id, functions.get(e.id)) for e in exceptions]
         if applies_to == "post":
             subjects = enumerate(posts)
         else:
@@ -84,21 +87,19 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
             applied: tuple[tuple[str, bool | None], ...] = ()
             if fires is not False and exceptions:
                 # holds = fires and not (exception_1 or ...), in Kleene's logic, unrolled:
-                # this loop runs once per rule and post.
-                found = []
+                # this runs once per rule and post, and rules have one exception or two.
                 any_applies: bool | None = False
                 for exception_id, function in exceptions:
                     try:
                         applies = function(post, page, request, params, verdicts) if function else None
                     except Exception as failure:
                         applies, error = None, error or _describe(failure)
-                    found.append((exception_id, applies))
+                    applied += ((exception_id, applies),)
                     if applies is True:
                         any_applies = True
                         break
                     if applies is None:
                         any_applies = None
-                applied = tuple(found)
                 if any_applies is True:
                     holds = False
                 elif any_applies is None or fires is None:
@@ -130,6 +131,9 @@ def _rule_result(rule, applies_to, post, fires, exceptions, holds, error) -> Rul
     _set_holds(result, holds)
     _set_error(result, error)
     return result
+
+
+_priority = attrgetter("priority")
 
 
 def _describe(failure: Exception) -> str:

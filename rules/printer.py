@@ -8,6 +8,7 @@ are written only where precedence needs them.
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 
 from rules import nodes as n
@@ -132,7 +133,9 @@ def _number(value) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value)) + ".0"
-        return repr(value)
+        # Positional notation: the grammar has no exponents, and repr writes 1e-05.
+        # The digits are repr's, the shortest that read back as the same float.
+        return format(decimal.Decimal(repr(value)), "f")
     return str(value)
 
 

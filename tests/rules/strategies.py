@@ -31,7 +31,7 @@ from rules.parser import parse
 __all__ = [
     "POST_RULE", "PAGE_RULE", "LEXICON", "LEXICONS", "PARAMETERS", "PARAMETER_VALUES",
     "LEVELS", "scope", "is_writable", "conditions", "counts", "ratios", "values", "literals", "Evidence",
-    "evidence", "unknowns", "resolve",
+    "quantified", "evidence", "unknowns", "resolve", "resolutions",
 ]
 
 # The rule set the generated conditions live in: two rules to ask `violates` about,
@@ -379,6 +379,14 @@ def conditions(level: str = "post", depth: int = 2,
     return _conditions(_level_bindings(level), depth, known_tests)
 
 
+def quantified(level: str = "post", depth: int = 2,
+               known_tests: bool = True) -> st.SearchStrategy[n.Quantifier]:
+    """`any`, `all` or `none` over a list in scope, with or without a `where` part."""
+    bindings = _level_bindings(level)
+    return st.one_of([_quantifier(kind, bindings, depth, known_tests)
+                      for kind in ("any", "all", "none")])
+
+
 def counts(level: str = "post", depth: int = 2,
            known_tests: bool = True) -> st.SearchStrategy[n.Node]:
     """Count expressions: fields, literals, `count(...)` and arithmetic on them."""
@@ -427,53 +435,58 @@ class Evidence:
 
 
 _verdict = st.sampled_from((True, False, None))
+_evidence_counts = st.integers(0, 12) | st.integers(0, 10**6)
+_evidence_dates = st.dates(_FIRST_DAY, _LAST_DAY)
+_evidence_money = st.builds(n.Money, _amounts, st.sampled_from(("GBP", "EUR")))
 
 
-def _value(typ: t.Type, field: str, draw):
+def _maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly a value of `strategy`, sometimes None: an item of a list that is unknown."""
+    return st.tuples(st.integers(0, 4), strategy).map(lambda p: p[1] if p[0] else None)
+
+
+def _field_values(typ: t.Type, field: str) -> st.SearchStrategy:
     match typ.kind:
         case "bool":
-            return draw(st.booleans())
+            return st.booleans()
         case "number":
-            return draw(st.integers(0, 12) | st.integers(0, 10**6))
+            return _evidence_counts
         case "date":
-            return draw(st.dates(_FIRST_DAY, _LAST_DAY))
+            return _evidence_dates
         case "money":
-            return n.Money(draw(_amounts), draw(st.sampled_from(("GBP", "EUR"))))
+            return _evidence_money
         case "text":
-            return draw(_texts_for(field))
+            return _texts_for(field)
         case "record":
-            return _record(typ.name, draw)
+            return _records(typ.name)
         case "list" if typ.element.kind == "text":
-            # An item may itself be unknown (a code word that could not be read).
-            return draw(st.lists(_texts_for(field) | st.none(), max_size=3))
+            return st.lists(_maybe(_texts_for(field)), max_size=3)
         case "list":
-            # A contact or a media item may be unknown as a whole, or in some fields.
-            return [_record(typ.element.name, draw) if draw(st.integers(0, 5)) else None
-                    for _ in range(draw(st.integers(0, 3)))]
+            return st.lists(_maybe(_records(typ.element.name)), max_size=3)
     raise AssertionError(typ)
 
 
-def _record(record: str, draw) -> dict:
+@cache
+def _records(record: str, max_posts: int = 6) -> st.SearchStrategy[dict]:
     """A record with each field present or absent (absent is unknown)."""
-    out = {}
-    for field, typ in vocabulary.RECORDS[record].items():
-        if record == "page" and field == "posts":
-            continue
-        if draw(st.booleans()):
-            out[field] = _value(typ, field, draw)
-    return out
+    optional = {field: _field_values(typ, field)
+                for field, typ in vocabulary.RECORDS[record].items()}
+    if record == "page":
+        optional["posts"] = st.lists(_records("post"), max_size=max_posts)
+    required = {}
+    if record == "request":
+        required["submitted"] = optional.pop("submitted")
+    return st.fixed_dictionaries(required, optional=optional)
 
 
 @st.composite
 def evidence(draw, max_posts: int = 6) -> Evidence:
-    """A page with 0 to `max_posts` posts, a request, and verdicts for both rules."""
-    page = _record("page", draw)
-    if draw(st.integers(0, 7)):  # the list of posts itself may be unknown
-        page["posts"] = [_record("post", draw) for _ in range(draw(st.integers(0, max_posts)))]
-    request = _record("request", draw)
-    request["submitted"] = draw(st.dates(_FIRST_DAY, _LAST_DAY))
-    posts = page.get("posts") or []
-    return Evidence(page, request, tuple(draw(_verdict) for _ in posts), draw(_verdict))
+    """A page with 0 to `max_posts` posts (or no list of posts at all: unknown), a
+    request with its date, and verdicts for both rules on every subject."""
+    page = draw(_records("page", max_posts))
+    request = draw(_records("request"))
+    post_verdicts = tuple(draw(_verdict) for _ in page.get("posts") or ())
+    return Evidence(page, request, post_verdicts, draw(_verdict))
 
 
 Location = tuple  # ("page" | "request", key or index, ...), ending at a boolean field
@@ -511,3 +524,19 @@ def resolve(ev: Evidence, location: Location, value: bool) -> Evidence:
     assert location[-1] not in target, "only an unknown field can be resolved"
     target[location[-1]] = value
     return Evidence(roots["page"], roots["request"], ev.post_verdicts, ev.page_verdict)
+
+
+def resolutions(ev: Evidence, *trees: n.Node) -> st.SearchStrategy[tuple[Location, bool]]:
+    """An unknown boolean field of `ev` and the value it turns out to have; half the
+    time a field that one of `trees` reads, or a random draw would rarely matter.
+    Draws nothing (the test is skipped) when every boolean is already known."""
+    places = unknowns(ev)
+    if not places:
+        return st.nothing()
+    read = {name for tree in trees for node in n.walk(tree) if isinstance(node, n.Path)
+            for name in node.names[1:]}
+    relevant = [place for place in places if place[-1] in read]
+    choice = st.sampled_from(places)
+    if relevant:
+        choice = st.sampled_from(relevant) | choice
+    return st.tuples(choice, st.booleans())

@@ -134,9 +134,7 @@ def test_ruleset_2022_fields():
     assert [c.source for c in page.cites] == ["pages", "strikes"]
     assert set(ruleset.sources) == {"he", "strikes", "pages"}
     assert ruleset.sources["strikes"].published == datetime.date(2022, 10, 4)
-    assert ruleset.when_location_of("smuggling-offer") if hasattr(
-        ruleset, "when_location_of") else True
-    assert ruleset.rule("smuggling-offer").when_location.line == 73
+    assert ruleset.rule("smuggling-offer").when_location.line == 73  # `when: |`
 
 
 def test_ruleset_2019_has_no_request_rule():

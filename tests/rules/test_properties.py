@@ -31,10 +31,11 @@ from tests.rules.strategies import (
     counts,
     evidence,
     literals,
+    quantified,
     ratios,
+    resolutions,
     resolve,
     scope,
-    unknowns,
     values,
 )
 
@@ -255,12 +256,11 @@ def test_quantifiers_agree_with_each_other(data, ev):
     """none = not any, all(x where c) = none(x where not c), and a count is 0 exactly
     when none holds, in both evaluators."""
     level = data.draw(levels)
-    tree = checked(data.draw(conditions(level).filter(
-        lambda c: isinstance(c, n.Quantifier) and c.condition is not None)), level)
-    forms = {kind: n.Quantifier(kind, tree.var, tree.collection, tree.condition)
+    tree = checked(data.draw(quantified(level)), level)
+    condition = tree.condition or n.Literal(True, "bool")
+    forms = {kind: n.Quantifier(kind, tree.var, tree.collection, condition)
              for kind in ("any", "all", "none", "count")}
-    forms["none of not"] = n.Quantifier("none", tree.var, tree.collection,
-                                        n.Not(tree.condition))
+    forms["none of not"] = n.Quantifier("none", tree.var, tree.collection, n.Not(condition))
     forms["count == 0"] = n.Compare("==", forms["count"], n.Literal(0, "number"))
     for evaluator in EVALUATORS.values():
         v = evaluator(forms, level, ev)
@@ -274,24 +274,22 @@ def test_quantifiers_agree_with_each_other(data, ev):
 @EVALUATION
 @given(st.data(), evidence())
 def test_resolving_an_unknown_never_flips_a_settled_result(data, ev):
-    places = unknowns(ev)
     level = data.draw(levels)
     # `is known` and `is unknown` are left out: asking whether a fact is known is the
     # one question whose answer a new fact must change.
-    tree = checked(data.draw(conditions(level, known_tests=False)), level)
-    count = checked(data.draw(counts(level, known_tests=False)
-                              | ratios(level, known_tests=False)), level,
-                    expect_condition=False)
-    place = data.draw(st.sampled_from(places)) if places else None
-    if place is None:
-        return
-    after = resolve(ev, place, data.draw(st.booleans()))
-    trees = {"condition": tree, "count": count}
+    trees = {
+        "condition": checked(data.draw(conditions(level, known_tests=False)), level),
+        "count": checked(data.draw(counts(level, known_tests=False)
+                                   | ratios(level, known_tests=False)), level,
+                         expect_condition=False),
+    }
+    place, value = data.draw(resolutions(ev, *trees.values()))
+    after = resolve(ev, place, value)
     for name, evaluator in EVALUATORS.items():
         old, new = evaluator(trees, level, ev), evaluator(trees, level, after)
-        for key in trees:
+        for key, tree in trees.items():
             for v0, v1 in zip(old[key], new[key], strict=True):
-                assert within_bounds(v0, v1), (name, place, unparse(trees[key]), v0, v1)
+                assert within_bounds(v0, v1), (name, place, value, unparse(tree), v0, v1)
 
 
 # --- printing and parsing are inverse --------------------------------------------------------
