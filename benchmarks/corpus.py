@@ -5,9 +5,10 @@ Pages are drawn from a few kinds that reviewers actually meet: pages run by smug
 migrant community groups where an advert turns up among questions and advice, news
 pages that report on crossings (and so mention boats without selling anything), and
 pages that have nothing to do with migration. Posts mix English, French, Arabic and
-Albanian; those not in English carry an English translation, as a reviewer's tool
-would add. Signals are what an assessor recorded, so they follow the text but are
-sometimes missing (unknown) and sometimes wrong.
+Albanian; most of those not in English carry an English translation, and an English
+post is its own translation, as the engine makes it when it reads evidence. Signals
+and context are what an assessor recorded, so they follow the text but are sometimes
+missing (unknown) and sometimes wrong.
 
 Everything here is invented. Phone numbers are taken from Ofcom's range reserved for
 drama (+44 7700 900000 to 900999), handles are made up, and no person is named.
@@ -22,7 +23,9 @@ from collections.abc import Callable
 
 from rules import Money, vocabulary
 
-__all__ = ["generate"]
+__all__ = ["DEFAULT_SEED", "generate"]
+
+DEFAULT_SEED = 20221207
 
 Page = dict
 Request = dict
@@ -81,7 +84,7 @@ _ASYLUM_INFO = [
 ]
 
 
-def generate(n_pages: int, seed: int = 20221207) -> list[tuple[Page, Request]]:
+def generate(n_pages: int, seed: int = DEFAULT_SEED) -> list[tuple[Page, Request]]:
     """`n_pages` (page, request) pairs, the same for the same seed."""
     rng = random.Random(seed)
     return [_page_and_request(rng, number) for number in range(n_pages)]

@@ -177,10 +177,20 @@ def _with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -
 
 
 def _policy_result(held: list) -> dict:
-    violates = rules.runtime.any3(holds for _, holds, _ in held)
-    severe = rules.runtime.any3(holds for _, holds, is_severe in held if is_severe)
-    return {"violates": violates, "severe": severe,
-            "rules": [rule for rule, holds, _ in held if holds is True]}
+    violates = severe = False
+    ids = []
+    for rule, holds, is_severe in held:
+        if holds is True:
+            ids.append(rule)
+            violates = True
+            if is_severe:
+                severe = True
+        elif holds is None:
+            if violates is False:
+                violates = None
+            if is_severe and severe is False:
+                severe = None
+    return {"violates": violates, "severe": severe, "rules": ids}
 
 
 def bounds_of(runs: list[RulesetRun]) -> tuple[str, str]:

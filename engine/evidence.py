@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from engine.evidence_schema import SCHEMA_PATH
 from rules import Diagnostic, Location, Money, sorted_diagnostics, suggest, vocabulary
@@ -40,6 +41,14 @@ def evidence_schema() -> dict:
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(
         evidence_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@cache
+def _fast_validator():
+    """A compiled validator (Rust) that only says yes or no, hundreds of times faster than
+    `jsonschema`; the pure-Python validator runs only on invalid evidence, to report
+    every problem with our own messages and hints."""
+    return jsonschema_rs.validator_for(evidence_schema(), validate_formats=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +130,15 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
             return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
     if _depth(document) > MAX_JSON_DEPTH:
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
-    problems = sorted_diagnostics(
-        _schema_diagnostic(error, name) for error in _validator().iter_errors(document))
+    if _fast_validator().is_valid(document):
+        problems = []
+    else:
+        problems = sorted_diagnostics(
+            _schema_diagnostic(error, name) for error in _validator().iter_errors(document))
+        if not problems:  # the two validators disagree: report what the fast one found
+            problems = [_diagnostic("E002", error.message[:300], name,
+                                    "".join(f"/{p}" for p in error.instance_path) or "/")
+                        for error in _fast_validator().iter_errors(document)]
     if problems:
         return None, problems
     problems = _consistency(document, name)

@@ -9,7 +9,6 @@ unknown. The fast path never imports this module.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -314,12 +313,26 @@ def _field_type(pointer: str):
     return t
 
 
-def _set(doc: dict, pointer: str, value) -> None:
-    parts = pointer.strip("/").split("/")[1:]  # below /target or /request
-    node = doc
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    node[parts[-1]] = value
+def _patched(record: dict, assignments: list[tuple[str, object]]) -> dict:
+    """A copy of `record` with values set at JSON pointers below it: only the containers
+    on each pointer's path are copied, the rest is shared (the what-ifs run often)."""
+    root = dict(record)
+    copied = {id(root)}
+    for pointer, value in assignments:
+        parts = pointer.strip("/").split("/")[1:]  # below /target or /request
+        node = root
+        for part in parts[:-1]:
+            key = int(part) if isinstance(node, list) else part
+            child = node[key] if isinstance(node, list) else node.get(key)
+            if child is None:
+                child = {}
+            if id(child) not in copied:
+                child = list(child) if isinstance(child, list) else dict(child)
+                copied.add(id(child))
+            node[key] = child
+            node = child
+        node[parts[-1]] = value
+    return root
 
 
 def _missing(engine, evidence: Evidence, runs: list, decision: Decision) -> list[MissingFact]:
@@ -334,13 +347,12 @@ def _missing(engine, evidence: Evidence, runs: list, decision: Decision) -> list
     for label, (pointers, only_exceptions) in list(facts.items())[:MAX_WHAT_IFS]:
         results = {}
         for value in (True, False):
-            target = copy.deepcopy(evidence.target)
-            request = copy.deepcopy(evidence.request)
             assumed = [] if only_exceptions or not value else allowances
-            for pointer in assumed:
-                _set(target if pointer.startswith("/target") else request, pointer, False)
-            for pointer in pointers:
-                _set(target if pointer.startswith("/target") else request, pointer, value)
+            assignments = [(p, False) for p in assumed] + [(p, value) for p in pointers]
+            target = _patched(evidence.target,
+                              [a for a in assignments if a[0].startswith("/target/")])
+            request = _patched(evidence.request,
+                               [a for a in assignments if a[0].startswith("/request/")])
             what_if, _, _ = engine.run(evidence, _date(decision.as_of), decision.platform,
                                        target=target, request=request)
             results[value] = combine(*bounds_of(what_if))

@@ -119,8 +119,8 @@ class _Checker:
             base = env[root]
         elif root in vocabulary.ROOTS:
             if root not in SCOPE_ROOTS[self.scope.applies_to]:
-                hint = ("a page rule looks at posts through a quantifier, for example "
-                        "any(p in page.posts where p.signals.offers_crossing)"
+                hint = (f"a {self.scope.applies_to} rule looks at posts through a quantifier, "
+                        "for example any(p in page.posts where p.signals.offers_crossing)"
                         if root == "post" else
                         f"a {self.scope.applies_to} rule sees: "
                         + ", ".join(SCOPE_ROOTS[self.scope.applies_to]))
@@ -206,7 +206,10 @@ class _Checker:
             return result, t.BOOL
         if not _compatible(lt, rt):
             self._mismatch(node, lt, rt, f"`{node.op}` compares")
-        elif node.op not in ("==", "!=") and lt.kind in ("bool", "text", "list", "record"):
+        elif lt.kind == "record":
+            self.error("T001", f"`{node.op}` cannot compare {t.describe(lt)} as a whole", node,
+                       "compare one of its fields, for example c.kind == \"whatsapp\"")
+        elif node.op not in ("==", "!=") and lt.kind in ("bool", "text", "list"):
             self.error("T001", f"`{node.op}` does not order {t.describe(lt)}", node,
                        "only numbers, money, dates and durations are ordered; use == or !=")
         elif lt.kind == "money":
@@ -326,6 +329,12 @@ class _Checker:
             self.error("N004", f"unknown rule `{node.rule}`", node.rule_span, hint)
             return result, t.BOOL
         self.references.add(node.rule)
+        if _LEVELS[target] > _LEVELS[self.scope.applies_to]:
+            self.error("R006", f"`{node.rule}` is a {target} rule, decided after this "
+                       f"{self.scope.applies_to} rule", node.rule_span,
+                       "post rules are decided first, then page rules, then request rules; "
+                       "a rule can only ask about rules decided before it or with it")
+            return result, t.BOOL
         if not st.is_any and (st.kind != "record" or st.name != target):
             self.error("T007", f"`{node.rule}` applies to a {target}, not to "
                        f"{t.describe(st)}", node.subject,
@@ -368,6 +377,9 @@ class _Checker:
         result = dataclasses.replace(node, collection=collection, condition=condition)
         typ = {"count": t.COUNT, "share": t.RATIO}.get(node.kind, t.BOOL)
         return result, typ
+
+
+_LEVELS = {"post": 0, "page": 1, "request": 2}
 
 
 def _compatible(a: t.Type, b: t.Type) -> bool:

@@ -140,10 +140,15 @@ _CODES = [
          "The exception's condition is false whenever the rule's own condition is true (or is "
          "always false), so it never overrides anything."),
     Code("R003", "error", "exceptions conflict without precedence",
-         "Two exceptions of one rule can apply together and give different verdicts. Give "
-         "them different `priority:` values to say which one wins."),
+         "Two exceptions of one rule give different verdicts and have the same priority, so "
+         "if both applied nothing would say which wins. Give them different `priority:` "
+         "values."),
     Code("R004", "warning", "the exception does not change the verdict",
          "An exception that gives the same verdict as the rule it belongs to has no effect."),
+    Code("R006", "error", "the rule asks about a rule decided after it",
+         "Post rules are decided first, then page rules, then request rules. A post rule "
+         "cannot ask whether the page violates a page rule, because that is not yet known "
+         "when posts are judged; turn the question around, or move the rule to the later level."),
     Code("R005", "error", "verdict not allowed for this rule",
          "`allowed` is the verdict of an exception, not of a rule; `remove_page` applies to the "
          "page, and a post rule cannot remove a page by itself."),
@@ -170,9 +175,10 @@ _CODES = [
     Code("W001", "note", "the figure is an estimate",
          "The platform does not publish this number; the rule set uses an estimate and says "
          "where it comes from. Decisions that hinge on it are only as good as the estimate."),
-    Code("W002", "warning", "the source was retrieved long ago",
-         "Policies change. A source last read more than a year before the rule set's own date "
-         "may no longer say what the rule claims."),
+    Code("W002", "warning", "the source was read before this version took effect",
+         "The source was retrieved before the date this version of the rule set starts, so "
+         "what was read cannot be the wording this version encodes. Read the page as it "
+         "stood from the effective date (an archived copy will do) and update `retrieved`."),
     Code("W003", "warning", "a lexicon entry can never match",
          "After normalisation (case folding, accents stripped) the entry has no letters or "
          "digits left, so it matches nothing."),

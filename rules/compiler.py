@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rules import nodes as n
@@ -110,6 +111,17 @@ def compile_conditions(conditions: Sequence[tuple[str, n.Node]],
     return {key: fn for (key, _), fn in zip(conditions, functions, strict=True)}, source
 
 
+class _CachedLexicon:
+    """A lexicon whose answers are remembered per text: several rules, and the engine's
+    what-if runs, ask the same lexicon about the same post text."""
+
+    __slots__ = ("lexicon", "matches")
+
+    def __init__(self, lexicon: Any, size: int = 4096):
+        self.lexicon = lexicon
+        self.matches = lru_cache(maxsize=size)(lexicon.matches)
+
+
 class _Runtime:
     """The names generated code may reach: the runtime functions and a few constants."""
 
@@ -158,6 +170,13 @@ class _Generator:
         self._constant_index: dict[tuple, int] = {}
         self._temps = 0
         self._vars = 0
+        self._matchers: dict[str, _CachedLexicon] = {}
+
+    def _matcher(self, name: str) -> _CachedLexicon:
+        found = self._matchers.get(name)
+        if found is None:
+            found = self._matchers[name] = _CachedLexicon(self.lexicons[name])
+        return found
 
     def reset_scope(self) -> None:
         self._temps = 0
@@ -258,8 +277,12 @@ class _Generator:
     def gen_Member(self, node: n.Member, names):
         element = self.expr(node.element, names)
         collection = node.collection
+        # A set lookup is plain equality: not for a count known within bounds, nor for
+        # amounts, which in different currencies are neither equal nor unequal.
         if (isinstance(collection, n.ListLiteral) and collection.items
-                and all(isinstance(i, n.Literal) and _is_plain(i.value) for i in collection.items)):
+                and not _may_be_interval(node.element)
+                and all(isinstance(i, n.Literal) and _is_plain(i.value)
+                        and i.kind != "money" for i in collection.items)):
             members = self.const(frozenset(i.value for i in collection.items))
             t = self.temp()
             word = "not in" if node.negated else "in"
@@ -275,7 +298,7 @@ class _Generator:
         return f"_matches({pattern}, {self.expr(node.text, names)})"
 
     def gen_Mentions(self, node: n.Mentions, names):
-        lexicon = self.const(self.lexicons[node.lexicon])
+        lexicon = self.const(self._matcher(node.lexicon))
         return f"_mentions({lexicon}, {self.expr(node.text, names)})"
 
     def gen_Violates(self, node: n.Violates, names):

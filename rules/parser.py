@@ -36,7 +36,7 @@ _TOKEN_WORDS = {
     "MENTIONS": "mentions", "VIOLATES": "violates", "WITHIN": "within", "WHERE": "where",
     "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "DOT": ".",
     "COMPARE": "a comparison (== != < <= > >=)", "ADD_OP": "+ or -", "MUL_OP": "* or /",
-    "NUMBER": "a number", "NAME": "a name", "RULE_ID": "a rule id", "DATE": "a date",
+    "NUMBER": "a number", "NAME": "a name", "FIELD": "a field name", "RULE_ID": "a rule id", "DATE": "a date",
     "DOUBLE_STRING": "a text in quotes", "SINGLE_STRING": "a text in quotes",
     "CURRENCY": "a currency code", "CURRENCY_SIGN": "£, € or $", "PERCENT": "%",
     "TRUE": "true", "FALSE": "false", "MINUS": "-", "BEFORE": "before", "AFTER": "after",
@@ -146,6 +146,10 @@ class _ToNodes(Transformer):
         amount = _number(str(c[0]))
         unit = c[1]
         days = amount * DAYS_PER_UNIT[unit]
+        if days != int(days):
+            raise _LiteralError(f"{c[0]} {unit} is not a whole number of days", c[0],
+                                "dates move in whole days: write the duration in days")
+        days = int(days)
         return n.Literal(datetime.timedelta(days=days), "duration", f"{c[0]} {unit}",
                          span=self._s(meta))
 
@@ -281,32 +285,48 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
     try:
         tree: Tree = _lark().parse(text)
         node = _texts_to_literals(_ToNodes().transform(tree))
+        if isinstance(node, _Text):
+            node = node.node()
+        depth = _depth(node)
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(error, text, origin)]
     except _LiteralError as error:
         token = error.token
         return None, [origin.diagnostic("P003", str(error), token.start_pos, token.end_pos,
                                         error.hint)]
-    except Exception as error:  # a literal error wrapped by Lark's visitor
+    except RecursionError:
+        return None, [_too_deep(origin)]
+    except Exception as error:  # an error wrapped by Lark's visitor
         cause = getattr(error, "orig_exc", None)
         if isinstance(cause, _LiteralError):
             token = cause.token
             return None, [origin.diagnostic("P003", str(cause), token.start_pos, token.end_pos,
                                             cause.hint)]
+        if isinstance(cause, RecursionError):
+            return None, [_too_deep(origin)]
         raise
-    if isinstance(node, _Text):
-        node = node.node()
-    if _depth(node) > MAX_DEPTH:
+    if depth > MAX_DEPTH:
         return None, [origin.diagnostic("L004", "the condition is nested too deeply", 0, 1,
                                         f"at most {MAX_DEPTH} levels of operators")]
     return node, []
+
+
+def _too_deep(origin: ExpressionOrigin) -> Diagnostic:
+    """Every pass over a tree recurses, the parser's own first: a tree too deep for
+    Python's stack (hundreds of `not`, or of `or` in one chain) is refused here."""
+    return origin.diagnostic("L004", "the condition is nested too deeply", 0, 1,
+                             f"at most {MAX_DEPTH} levels of operators; split a very long "
+                             "chain of and/or into several rules")
 
 
 def _syntax_diagnostic(error: UnexpectedInput, text: str, origin: ExpressionOrigin) -> Diagnostic:
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        end = len(text.rstrip())
+        # Lark's end token borrows the position of the last token read, which is where
+        # the condition really stops (a trailing comment is not part of it).
+        token = getattr(error, "token", None)
+        end = token.end_pos if token is not None and token.end_pos else len(text.rstrip())
         expected = _expected_words(getattr(error, "expected", ()) or ())
         return origin.diagnostic("P002", "the condition ends too early", max(end - 1, 0), end,
                                  f"expected {expected}" if expected else "")

@@ -142,7 +142,7 @@ def _number(value) -> str:
 def _duration(value: datetime.timedelta) -> str:
     days = value.days
     if value.seconds or value.microseconds:
-        return f"{value.total_seconds() / 86400!r} days"
+        return f"{_number(value.total_seconds() / 86400)} days"
     if days and days % 365 == 0:
         years = days // 365
         return f"{years} year{'s' if years != 1 else ''}"

@@ -108,11 +108,21 @@ def compare(op: str, a, b):
         if type(b) is not Money or a.currency != b.currency:
             return None  # no exchange rates: amounts in two currencies never compare
         a, b = a.amount, b.amount
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        equal = _sequences_equal(a, b)
+        return equal if op == "==" or equal is None else not equal
     if op == "==":
         return a == b
     if op == "!=":
         return a != b
     return _ORDER[op](a, b)
+
+
+def _sequences_equal(a, b):
+    """Item by item, in Kleene's logic: an unknown item leaves equality unknown."""
+    if len(a) != len(b):
+        return False
+    return all3(None if x is None or y is None else x == y for x, y in zip(a, b, strict=True))
 
 
 def _compare_bounds(op: str, a: tuple, b: tuple):
@@ -210,16 +220,26 @@ def negate(a):
 
 # Collections and text
 
+# Values whose equality `compare` decides in three values (bounds, currencies).
+_COMPARED = (Interval, Money)
+
+
 def member(element, collection):
-    """`element in collection`, Kleene-or over the members' equality."""
+    """`element in collection`, Kleene-or over the members' equality: `x in [a, b]`
+    says what `x == a or x == b` says, for counts known within bounds and for amounts
+    in other currencies too."""
     if element is None or collection is None:
         return None
     saw_unknown = False
     for item in collection:
-        if item is None:
-            saw_unknown = True
-        elif item == element:
+        if type(element) in _COMPARED or type(item) in _COMPARED:
+            equal = compare("==", element, item)
+        else:
+            equal = None if item is None else item == element
+        if equal is True:
             return True
+        if equal is None:
+            saw_unknown = True
     return None if saw_unknown else False
 
 

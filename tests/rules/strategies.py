@@ -29,9 +29,10 @@ from rules.lexicon import Lexicon
 from rules.parser import parse
 
 __all__ = [
-    "POST_RULE", "PAGE_RULE", "LEXICON", "LEXICONS", "PARAMETERS", "PARAMETER_VALUES",
-    "LEVELS", "scope", "is_writable", "conditions", "counts", "ratios", "values", "literals", "Evidence",
-    "quantified", "evidence", "unknowns", "resolve", "resolutions",
+    "POST_RULE", "PAGE_RULE", "RULES", "LEXICON", "LEXICONS", "PARAMETERS",
+    "PARAMETER_VALUES", "LEVELS", "scope", "is_writable", "literals", "conditions",
+    "quantified", "memberships", "counts", "ratios", "values", "Evidence", "evidence",
+    "unknowns", "resolve", "resolutions",
 ]
 
 # The rule set the generated conditions live in: two rules to ask `violates` about,
@@ -94,27 +95,34 @@ _ORDERINGS = ("==", "!=", "<", "<=", ">", ">=")
 _EQUALITIES = ("==", "!=")
 
 
-# --- literals, built as the parser builds them ---------------------------------------------
+def _choice(*options: st.SearchStrategy) -> st.SearchStrategy:
+    """One of `options`, each as likely as the others. (`st.one_of` flattens nested
+    one_ofs and so weights each option by how many branches it has inside.)"""
+    return st.sampled_from(options).flatmap(lambda option: option)
+
+
+# --- literals, with the values the parser gives them ------------------------------------------
+# (A literal's `text`, how it was written, takes no part in equality and is left empty.)
 
 def _number(value) -> n.Literal:
-    return n.Literal(value, "number", str(value))
+    return n.Literal(value, "number")
 
 
 def _percent(percent) -> n.Literal:
-    return n.Literal(percent / 100, "ratio", f"{percent}%")
+    return n.Literal(percent / 100, "ratio")
 
 
 def _duration(amount: int, unit: str) -> n.Literal:
     days = amount * _DAYS_PER_UNIT[unit.removesuffix("s")]
-    return n.Literal(datetime.timedelta(days=days), "duration", f"{amount} {unit}")
+    return n.Literal(datetime.timedelta(days=days), "duration")
 
 
 def _money(amount, currency: str) -> n.Literal:
-    return n.Literal(n.Money(amount, currency), "money", f"{amount} {currency}")
+    return n.Literal(n.Money(amount, currency), "money")
 
 
 def _text(value: str) -> n.Literal:
-    return n.Literal(value, "text", repr(value))
+    return n.Literal(value, "text")
 
 
 _free_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -125,17 +133,16 @@ _percents = st.one_of(st.integers(0, 100), st.integers(0, 1000).map(lambda x: x 
     _percent)
 _amounts = st.one_of(st.integers(0, 5000), st.integers(0, 500_000).map(lambda c: c / 100))
 _money_literals = st.builds(_money, _amounts, st.sampled_from(("GBP", "EUR")))
-_date_literals = st.dates(_FIRST_DAY, _LAST_DAY).map(
-    lambda d: n.Literal(d, "date", d.isoformat()))
+_date_literals = st.dates(_FIRST_DAY, _LAST_DAY).map(lambda d: n.Literal(d, "date"))
 _duration_literals = st.builds(_duration, st.integers(0, 400), st.sampled_from(_UNITS))
 _needles = st.one_of(st.sampled_from(_NEEDLES), _free_text).map(_text)
-_bool_literals = st.booleans().map(lambda b: n.Literal(b, "bool", str(b).lower()))
+_bool_literals = st.booleans().map(lambda b: n.Literal(b, "bool"))
 
 
 def literals() -> st.SearchStrategy[n.Literal]:
     """Every kind of literal, with values over wide ranges (the printer's hard cases)."""
-    return st.one_of(_plain_numbers, _percents, _money_literals, _date_literals,
-                     _duration_literals, _bool_literals, _free_text.map(_text))
+    return _choice(_plain_numbers, _percents, _money_literals, _date_literals,
+                   _duration_literals, _bool_literals, _free_text.map(_text))
 
 
 def _texts_for(field: str) -> st.SearchStrategy[str]:
@@ -145,11 +152,6 @@ def _texts_for(field: str) -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(_SENTENCES), _free_text)
 
 
-def _text_list(field: str) -> st.SearchStrategy[n.ListLiteral]:
-    return st.lists(_texts_for(field).map(_text), min_size=1, max_size=3).map(
-        lambda items: n.ListLiteral(tuple(items)))
-
-
 # --- paths of the vocabulary, by type ---------------------------------------------------------
 
 Bindings = tuple[tuple[str, str], ...]  # (name, record) for each root and bound variable
@@ -157,9 +159,9 @@ Bindings = tuple[tuple[str, str], ...]  # (name, record) for each root and bound
 
 @cache
 def is_writable(name: str) -> bool:
-    """Whether a field name can be written in a condition (it is not a reserved word)."""
-    node, _ = parse(name)
-    return node == n.Path((name,))
+    """Whether a condition can name this field (`post.NAME`): a reserved word cannot."""
+    node, _ = parse("post." + name)
+    return node == n.Path(("post", name))
 
 
 def _fields(record: str, prefix: tuple[str, ...], depth: int = 0) -> Iterator[tuple]:
@@ -176,7 +178,7 @@ def _fields(record: str, prefix: tuple[str, ...], depth: int = 0) -> Iterator[tu
             yield path, typ
 
 
-def _sort(typ: t.Type) -> str | None:
+def _sort(typ: t.Type) -> str:
     """The sort of values a field holds, as the strategies group them."""
     if typ.kind == "number":
         return "count"
@@ -214,7 +216,9 @@ def _parameter(name: str) -> st.SearchStrategy[n.Path]:
 # --- value expressions -------------------------------------------------------------------------
 
 def _quantifier(kind: str, bindings: Bindings, depth: int, known_tests: bool):
-    """`kind(v in collection where condition)` over every list of records in scope."""
+    """`kind(v in collection where condition)` over a list of records in scope; lists
+    of posts come up as often as all the others together, and their `where` part is
+    often a signal of the post itself, the case that makes a count partly known."""
     choices = []
     for sort, paths in _paths(bindings).items():
         if not sort.startswith("records:"):
@@ -224,20 +228,26 @@ def _quantifier(kind: str, bindings: Bindings, depth: int, known_tests: bool):
         var = next((v for v in _VARIABLES[record] if v not in taken), None)
         if var is None:
             continue
-        inner = _conditions((*bindings, (var, record)), depth - 1, known_tests)
-        choices.append(st.builds(n.Quantifier, st.just(kind), st.just(var),
-                                 st.sampled_from(paths).map(n.Path),
-                                 st.none() | inner))
-    return st.one_of(choices)
+        inner_bindings = (*bindings, (var, record))
+        inner = _conditions(inner_bindings, depth - 1, known_tests)
+        wheres = [st.none(), inner, inner]
+        own = [path for path in _paths(inner_bindings).get("bool", ()) if path[0] == var]
+        if own:
+            wheres += [st.sampled_from(own).map(n.Path)] * 2
+        quantifier = st.builds(n.Quantifier, st.just(kind), st.just(var),
+                               st.sampled_from(paths).map(n.Path), _choice(*wheres))
+        choices += [quantifier] * (2 if record == "post" else 1)
+    return _choice(*choices)
 
 
 @cache
 def _counts_of(bindings: Bindings, depth: int, known_tests: bool):
     atoms = [_paths_of(bindings, "count"), _counts, _parameter("min_followers")]
     if depth > 0:
-        atoms.append(_quantifier("count", bindings, depth, known_tests))
-    atom = st.one_of(atoms)
-    return st.one_of(
+        atoms += [_quantifier("count", bindings, depth, known_tests)] * 2
+    atom = _choice(*atoms)
+    return _choice(
+        atom,
         atom,
         st.builds(n.Arith, st.sampled_from("+-"), atom, atom),
         st.builds(n.Arith, st.just("*"), _counts, atom),
@@ -251,9 +261,9 @@ def _ratios_of(bindings: Bindings, depth: int, known_tests: bool):
     if depth > 0:
         share = _quantifier("share", bindings, depth, known_tests)
         count = _quantifier("count", bindings, depth, known_tests)
-        count_or_path = count | _paths_of(bindings, "count")
+        count_or_path = _choice(count, _paths_of(bindings, "count"))
         choices += [share, share, st.builds(n.Arith, st.just("/"), count_or_path, count_or_path)]
-    return st.one_of(choices)
+    return _choice(*choices)
 
 
 def _money_of(bindings: Bindings):
@@ -283,8 +293,8 @@ def _any_texts(bindings: Bindings):
 @cache
 def _values_of(bindings: Bindings, depth: int, known_tests: bool):
     """A value of any sort: what `is known` may ask about."""
-    return st.one_of(
-        *(_paths_of(bindings, sort) for sort in _paths(bindings)),
+    return _choice(
+        st.sampled_from(sorted(_paths(bindings))).flatmap(lambda s: _paths_of(bindings, s)),
         _counts_of(bindings, depth, known_tests), _ratios_of(bindings, depth, known_tests),
         _dates_of(bindings), _durations_of(bindings), _money_of(bindings),
     )
@@ -296,26 +306,53 @@ def _compare(ops, left, right):
     return st.builds(n.Compare, st.sampled_from(ops), left, right)
 
 
-def _members(bindings: Bindings):
-    """`x in [...]` and `"word" in list`, negated or not."""
-    choices = []
-    for path in _paths(bindings)["text"]:
-        choices.append(st.builds(n.Member, st.just(n.Path(path)), _text_list(path[-1]),
-                                 st.booleans()))
-    for path in _paths(bindings).get("texts", ()):
-        choices.append(st.builds(n.Member, _texts_for(path[-1]).map(_text),
-                                 st.just(n.Path(path)), st.booleans()))
-    return st.one_of(choices)
+@cache
+def _text_lists(field: str) -> st.SearchStrategy[n.ListLiteral]:
+    return st.lists(_texts_for(field).map(_text), min_size=1, max_size=3).map(
+        lambda items: n.ListLiteral(tuple(items)))
+
+
+_count_lists = st.lists(_counts, min_size=1, max_size=3).map(
+    lambda items: n.ListLiteral(tuple(items)))
+_money_lists = st.lists(_money_literals, min_size=1, max_size=3).map(
+    lambda items: n.ListLiteral(tuple(items)))
+
+
+@cache
+def _list_members(bindings: Bindings, depth: int, known_tests: bool):
+    """`x in [...]`, negated or not, for a text field, a count or an amount."""
+    def in_list(path: tuple) -> st.SearchStrategy[n.Member]:
+        return st.builds(n.Member, st.just(n.Path(path)), _text_lists(path[-1]),
+                         st.booleans())
+
+    return _choice(st.sampled_from(_paths(bindings)["text"]).flatmap(in_list),
+                   st.builds(n.Member, _counts_of(bindings, depth, known_tests), _count_lists,
+                             st.booleans()),
+                   st.builds(n.Member, _money_of(bindings), _money_lists, st.booleans()))
+
+
+def _members(bindings: Bindings, depth: int, known_tests: bool):
+    """`x in [...]` and `"a" in list`, negated or not."""
+    def in_field(path: tuple) -> st.SearchStrategy[n.Member]:
+        return st.builds(n.Member, _texts_for(path[-1]).map(_text), st.just(n.Path(path)),
+                         st.booleans())
+
+    return _choice(_list_members(bindings, depth, known_tests),
+                   st.sampled_from(_paths(bindings)["texts"]).flatmap(in_field))
 
 
 def _violations(bindings: Bindings):
+    """`subject violates rule` for the rules decided before this one or with it (a post
+    rule cannot ask about a page rule, R006). The first binding is the rule's own level:
+    `SCOPE_ROOTS` lists it first."""
+    level = LEVELS.index(bindings[0][0])
     choices = []
     for rule, record in RULES.items():
         subjects = _paths(bindings).get("record:" + record)
-        if subjects:
+        if subjects and LEVELS.index(record) <= level:
             choices.append(st.builds(n.Violates, st.sampled_from(subjects).map(n.Path),
                                      st.just(rule)))
-    return st.one_of(choices)
+    return _choice(*choices)
 
 
 @cache
@@ -324,6 +361,7 @@ def _predicates(bindings: Bindings, depth: int, known_tests: bool):
     ratios = _ratios_of(bindings, depth, known_tests)
     dates = _dates_of(bindings)
     choices = [
+        _paths_of(bindings, "bool"),
         _paths_of(bindings, "bool"),
         _bool_literals,
         _compare(_EQUALITIES, _paths_of(bindings, "bool"),
@@ -337,9 +375,7 @@ def _predicates(bindings: Bindings, depth: int, known_tests: bool):
                  _texts_for("kind").map(_text) | _needles),
         st.builds(n.Within, _paths_of(bindings, "date"), _durations_of(bindings),
                   st.sampled_from(("before", "after")), dates),
-        _members(bindings),
-        st.builds(n.Member, counts, st.lists(_counts, min_size=1, max_size=3).map(
-            lambda items: n.ListLiteral(tuple(items))), st.booleans()),
+        _members(bindings, depth, known_tests),
         st.builds(n.Contains, _any_texts(bindings), _needles),
         st.builds(n.Matches, _any_texts(bindings), st.sampled_from(_PATTERNS)),
         st.builds(n.Mentions, _any_texts(bindings), st.just(LEXICON.name)),
@@ -351,7 +387,7 @@ def _predicates(bindings: Bindings, depth: int, known_tests: bool):
     if depth > 0:
         choices += [_quantifier(kind, bindings, depth, known_tests)
                     for kind in ("any", "all", "none")]
-    return st.one_of(choices)
+    return _choice(*choices)
 
 
 @cache
@@ -360,7 +396,8 @@ def _conditions(bindings: Bindings, depth: int, known_tests: bool):
     if depth == 0:
         return leaf
     sub = _conditions(bindings, depth - 1, known_tests)
-    return st.one_of(
+    return _choice(
+        leaf,
         leaf,
         st.builds(n.Not, sub),
         st.builds(n.And, sub, sub),
@@ -383,8 +420,14 @@ def quantified(level: str = "post", depth: int = 2,
                known_tests: bool = True) -> st.SearchStrategy[n.Quantifier]:
     """`any`, `all` or `none` over a list in scope, with or without a `where` part."""
     bindings = _level_bindings(level)
-    return st.one_of([_quantifier(kind, bindings, depth, known_tests)
-                      for kind in ("any", "all", "none")])
+    return _choice(*(_quantifier(kind, bindings, depth, known_tests)
+                     for kind in ("any", "all", "none")))
+
+
+def memberships(level: str = "post", depth: int = 2,
+                known_tests: bool = True) -> st.SearchStrategy[n.Member]:
+    """`x in [...]` and `x not in [...]` with a list literal: texts, counts, amounts."""
+    return _list_members(_level_bindings(level), depth, known_tests)
 
 
 def counts(level: str = "post", depth: int = 2,
@@ -516,20 +559,17 @@ def resolve(ev: Evidence, location: Location, value: bool) -> Evidence:
     """A copy of the evidence with the unknown field at `location` now known."""
     roots = {"page": copy.deepcopy(ev.page), "request": copy.deepcopy(ev.request)}
     target = roots[location[0]]
-    for key in location[1:-1]:
-        if isinstance(key, int):
-            target = target[key]
-        else:
-            target = target.setdefault(key, {})
+    for key in location[1:-1]:  # an index into a list of posts, or a field
+        target = target[key] if isinstance(key, int) else target.setdefault(key, {})
     assert location[-1] not in target, "only an unknown field can be resolved"
     target[location[-1]] = value
     return Evidence(roots["page"], roots["request"], ev.post_verdicts, ev.page_verdict)
 
 
 def resolutions(ev: Evidence, *trees: n.Node) -> st.SearchStrategy[tuple[Location, bool]]:
-    """An unknown boolean field of `ev` and the value it turns out to have; half the
-    time a field that one of `trees` reads, or a random draw would rarely matter.
-    Draws nothing (the test is skipped) when every boolean is already known."""
+    """An unknown boolean field of `ev` and the value it turns out to have; mostly a
+    field that one of `trees` reads, since a random one would rarely matter. Draws
+    nothing (the test case is dropped) when every boolean is already known."""
     places = unknowns(ev)
     if not places:
         return st.nothing()
@@ -538,5 +578,5 @@ def resolutions(ev: Evidence, *trees: n.Node) -> st.SearchStrategy[tuple[Locatio
     relevant = [place for place in places if place[-1] in read]
     choice = st.sampled_from(places)
     if relevant:
-        choice = st.sampled_from(relevant) | choice
+        choice = _choice(*[st.sampled_from(relevant)] * 3, choice)
     return st.tuples(choice, st.booleans())

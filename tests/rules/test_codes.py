@@ -26,8 +26,6 @@ from rules.document import MAX_FILE_BYTES, MAX_NESTING
 from rules.lexicon import MAX_ENTRIES
 from rules.parser import MAX_DEPTH, MAX_EXPRESSION_LENGTH
 
-ROOT = Path(__file__).parents[2]
-
 # Line numbers are part of the table below: change this text and recount them.
 BASE = """\
 ruleset: meta.human-exploitation
@@ -84,7 +82,7 @@ PAGE_RULE = """\
   page-for-smuggling:
     applies_to: page
     cites: {source: he, section: Do not post, says: pages that sell crossings}
-    when: page violates smuggling-offer
+    when: page.signals.dedicated
     verdict: remove_page
 """  # appended to BASE: lines 18 to 22, its condition at line 21, column 11
 
@@ -97,8 +95,8 @@ def parameter(unit: str, values: str, extra: str = "") -> str:
     return f"parameters:\n  price_floor:\n    unit: {unit}\n{extra}    values: {values}\n"
 
 
-# A takedown request for a post on `platform`, submitted on `day`.
 def request(platform: str, day: str) -> dict:
+    """Evidence: a takedown request for a post on `platform`, submitted on `day`."""
     return {"request": {"id": "NCA-0001", "submitted": day, "asks": "remove_posts"},
             "target": {"platform": platform, "kind": "post",
                        "posts": [{"id": "p1", "text": "boat to the UK, 3000 GBP",
@@ -144,7 +142,8 @@ CASES = [
          BASE + "description: " + "the policy in full. " * (MAX_FILE_BYTES // 20) + "\n",
          at=(1, 1)),
     Case("L002", "nesting past the limit in an extension key",
-         BASE + "x-notes: " + "[" * (MAX_NESTING + 2) + "]" * (MAX_NESTING + 2) + "\n"),
+         BASE + "x-notes: " + "[" * (MAX_NESTING + 2) + "]" * (MAX_NESTING + 2) + "\n",
+         at=(18, 33)),  # the 24th bracket: the 25th level, counting the file's own mapping
     Case("L003", "an expression over the length limit",
          when(" or ".join(["post.signals.offers_crossing"]
                           * (MAX_EXPRESSION_LENGTH // len("post.signals.offers_crossing or ") + 1))),
@@ -205,11 +204,11 @@ CASES = [
          when("any(post in page.posts where post.signals.offers_crossing)"), at=(16, 15)),
     Case("N007", "a citation of an undeclared source", changed("source: he,", "source: hee,"),
          at=(15, 21)),
-    Case("N009", "policy results read by a policy rule set", when("post.policy.severe"),
-         at=(16, 16)),
     Case("N008", "an exception with its rule's id",
          with_exceptions(exception("smuggling-offer", "post.context.condemnation", "allowed")),
          at=(19, 7)),
+    Case("N009", "policy results read by a policy rule set", when("post.policy.severe"),
+         at=(16, 16)),
     # T: types and units
     Case("T001", "a condition compared with a text",
          when('post.signals.offers_crossing == "yes"'), at=(16, 11)),
@@ -225,7 +224,9 @@ CASES = [
          when('post.signals.contacts contains "whatsapp"'), at=(16, 11)),
     Case("T006", "pounds added to euros", when("post.signals.price > 2000 GBP + 500 EUR"),
          at=(16, 32)),
-    Case("T007", "a page asked about a post rule", BASE + PAGE_RULE, at=(21, 11)),
+    Case("T007", "a page asked about a post rule",
+         BASE + changed("page.signals.dedicated", "page violates smuggling-offer", PAGE_RULE),
+         at=(21, 11)),
     # R: rules and exceptions
     Case("R001", "a rule that depends on itself",
          when("post.signals.offers_crossing and post violates smuggling-offer"), at=(16, 11)),
@@ -241,6 +242,10 @@ CASES = [
          at=(22, 18)),
     Case("R005", "a rule with the verdict `allowed`", changed("verdict: violates", "verdict: allowed"),
          at=(17, 14)),
+    Case("R006", "a post rule asking about a page rule",
+         when("post.signals.offers_crossing and not page violates page-for-smuggling")
+         + PAGE_RULE,
+         at=(16, 62)),
     # V: versions and dates
     Case("V001", "the older version runs past the newer one's start",
          files=(("2019-09-03.yaml", OLDER), ("2022-12-07.yaml", BASE)),
@@ -258,10 +263,10 @@ CASES = [
          files=(("2019-09-03.yaml", changed("{from: 2022-12-07}", "{from: 2019-09-03}")),
                 ("2022-12-07.yaml", BASE)),
          at=(5, 19), in_file="2022-12-07.yaml"),
-    Case("V007", "a request sent before the only version took effect",
-         files=(("2022-12-07.yaml", BASE),), evidence=request("meta", "2022-06-01")),
     Case("V006", "a ratio above 1", before_rules(parameter("ratio", "{2019-09-03: 1.5}")),
          at=(15, 26)),
+    Case("V007", "a request sent before the only version took effect",
+         files=(("2022-12-07.yaml", BASE),), evidence=request("meta", "2022-06-01")),
     # W: drafting advice
     Case("W001", "an estimated threshold",
          before_rules("parameters:\n  page_violation_limit:\n    unit: count\n"

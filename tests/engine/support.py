@@ -1,0 +1,39 @@
+"""Where the engine tests find things, and small helpers they share."""
+
+import json
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+ROOT = Path(__file__).parents[2]
+FIXTURES = ROOT / "fixtures"
+META = FIXTURES / "meta"
+RULES = ROOT / "platform_policies"
+# Frozen copies of the first Meta rule sets, for tests of how a decision is built and
+# explained: those need rules that do not change under them.
+PINNED_RULES = Path(__file__).with_name("rulesets")
+DECISION_SCHEMA = ROOT / "engine" / "decision.schema.json"
+EVIDENCE_SCHEMA = ROOT / "engine" / "evidence.schema.json"
+
+
+def fixture_paths() -> list[Path]:
+    """Every evidence fixture, including those added after these tests were written."""
+    return sorted(FIXTURES.rglob("*.json"))
+
+
+def fixture_id(path: Path) -> str:
+    return str(path.relative_to(FIXTURES))
+
+
+@cache
+def decision_validator() -> Draft202012Validator:
+    schema = json.loads(DECISION_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def decision_schema_errors(document: dict) -> list[str]:
+    """Every way `document` breaks the decision schema, each with where; empty if valid."""
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in decision_validator().iter_errors(document)]

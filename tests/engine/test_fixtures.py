@@ -1,0 +1,132 @@
+"""Every evidence fixture, decided by the bundled rule sets, gives what its `x-expect`
+block says; `x-expect-as-of` gives what it says on other dates.
+
+The fixtures are found by glob, so a fixture added later is checked without a change
+here. An expectation block may hold:
+
+    outcome      the decision's outcome
+    fired        rules that must hold, or exceptions that must apply (as `fired` in the
+                 tests embedded in rule files, rules/ruleset.schema.json)
+    not_fired    rules and exceptions that must not hold or apply
+    exceptions   exceptions that must apply
+    thresholds   {rule: {observed, required, ...}}: a comparison of the rule that matches
+    missing      facts (vocabulary paths) that must be among the missing facts
+    likelihood   {min, max}: bounds on the likelihood, both included
+"""
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from engine import Decision, Engine, load_evidence
+from engine.cli import main
+from tests.engine.support import EVIDENCE_SCHEMA, META, fixture_id, fixture_paths
+
+EXPECTATION_KEYS = {"outcome", "fired", "not_fired", "exceptions", "thresholds", "missing",
+                    "likelihood"}
+CORE = ["page-two-adverts.json", "page-dedicated-to-crossings.json",
+        "asylum-question-allowed.json", "group-unassessed.json", "request-for-smuggler.json"]
+
+ALL = fixture_paths()
+EVIDENCE = Draft202012Validator(json.loads(EVIDENCE_SCHEMA.read_text(encoding="utf-8")),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _document(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _cases() -> list:
+    """(fixture, as-of date or None, expectation) for every expectation of every fixture."""
+    out = []
+    for path in ALL:
+        document = _document(path)
+        if "x-expect" in document:
+            out.append(pytest.param(path, None, document["x-expect"], id=fixture_id(path)))
+        for day, expect in document.get("x-expect-as-of", {}).items():
+            out.append(pytest.param(path, day, expect, id=f"{fixture_id(path)}@{day}"))
+    return out
+
+
+def unmet(decision: Decision, expect: dict) -> list[str]:
+    """Each way `decision` falls short of `expect`, in words; empty when it meets it."""
+    problems = []
+    unknown = set(expect) - EXPECTATION_KEYS
+    if unknown:
+        problems.append(f"unknown expectation keys {sorted(unknown)}; known: "
+                        f"{sorted(EXPECTATION_KEYS)}")
+    if "outcome" in expect and decision.outcome != expect["outcome"]:
+        problems.append(f"outcome {decision.outcome}, expected {expect['outcome']} "
+                        f"(bounds {decision.bounds[0]}..{decision.bounds[1]})")
+    held = {r.rule for r in decision.reasons + decision.deficiencies}
+    applied = {e.exception for e in decision.exceptions}
+    for rule in expect.get("fired", []):
+        if rule not in held | applied:
+            problems.append(f"`{rule}` did not fire; the rules that held: {sorted(held)}, "
+                            f"the exceptions that applied: {sorted(applied)}")
+    for rule in expect.get("not_fired", []):
+        if rule in held | applied:
+            problems.append(f"`{rule}` fired, and should not have")
+    for exception in expect.get("exceptions", []):
+        if exception not in applied:
+            problems.append(f"the exception `{exception}` did not apply; those that did: "
+                            f"{sorted(applied)}")
+    thresholds = decision.as_json()["thresholds"]  # observed in its JSON form: [lo, hi]
+    for rule, want in expect.get("thresholds", {}).items():
+        found = [t for t in thresholds if t["rule"] == rule]
+        if not any(all(t.get(k) == v for k, v in want.items()) for t in found):
+            got = [{k: t.get(k) for k in want} for t in found]
+            problems.append(f"threshold of `{rule}`: expected {want}, got {got or 'none'}")
+    facts = {m.fact for m in decision.missing}
+    for fact in expect.get("missing", []):
+        if fact not in facts:
+            problems.append(f"`{fact}` is not among the missing facts {sorted(facts)}")
+    bounds = expect.get("likelihood")
+    if bounds is not None:
+        low, high = bounds.get("min", 0.0), bounds.get("max", 1.0)
+        if not low <= decision.likelihood <= high:
+            problems.append(f"likelihood {decision.likelihood} is outside [{low}, {high}]")
+    return problems
+
+
+@pytest.mark.parametrize(("path", "day", "expect"), _cases())
+def test_fixture_meets_its_expectation(engine: Engine, path: Path, day: str | None,
+                                       expect: dict):
+    evidence, problems = load_evidence(path)
+    assert evidence is not None, [f"{d.code} {d.pointer} {d.message}" for d in problems]
+    as_of = datetime.date.fromisoformat(day) if day else None
+    problems = unmet(engine.check(evidence, as_of=as_of), expect)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ALL, ids=fixture_id)
+def test_fixture_is_valid_evidence(path: Path):
+    errors = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in EVIDENCE.iter_errors(_document(path))]
+    assert not errors
+    evidence, problems = load_evidence(path)
+    assert evidence is not None
+    assert problems == []
+
+
+def test_every_fixture_says_what_it_expects():
+    assert ALL, "no fixtures found"
+    silent = [fixture_id(p) for p in ALL if not _document(p).get("x-expect")]
+    assert not silent, f"fixtures without an x-expect block, or with an empty one: {silent}"
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_cli_decides_as_the_api_does(engine: Engine, bundled_rules: Path, capsys, name: str):
+    path = META / name
+    evidence, _ = load_evidence(path)
+    decision = engine.check(evidence)
+
+    assert main(["check", str(path), "--rules", str(bundled_rules), "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    assert printed["outcome"] == decision.outcome
+    assert printed["likelihood"] == decision.likelihood
+    assert printed == decision.as_json()
