@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import sys
 import time
@@ -23,6 +24,10 @@ from engine.render import render_decision, render_table, render_trace
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EVIDENCE, EXIT_RULES = 0, 1, 2, 3, 4
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "platform_policies"
+
+# Modules that add their own subcommands: each has `register(subparsers)`, which only
+# declares arguments and imports nothing heavy until its command runs.
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _rules_dir(value: str | None) -> Path:
@@ -74,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     test.add_argument("--verbose", "-v", action="store_true", help="list passing tests too")
     test.set_defaults(run=cmd_test)
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
 
     explain_code = sub.add_parser("explain-code", help="explain a diagnostic code")
     explain_code.add_argument("code", nargs="?", help="for example N001; without it, list all")
@@ -221,6 +229,12 @@ def _evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, l
             yield str(file), evidence, problems
 
 
+def _short(name: str) -> str:
+    """A fixture's name with its folder (`meta/page-two-adverts.json`)."""
+    path = Path(name)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 def _no_ruleset(error: NoRulesetInForce, name: str) -> rules.Diagnostic:
     return rules.Diagnostic("V007", str(error), rules.Location(name),
                             hint="check the platform and the date, or add a rule set")
@@ -241,7 +255,7 @@ def cmd_check(args) -> int:
         return engine
     status = EXIT_OK
     decisions = []
-    rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rule sets")]
+    rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
     for name, evidence, problems in _evidence_inputs(args.evidence):
         if evidence is None:
             print(rules.render_text(problems, {}), file=sys.stderr)
@@ -257,9 +271,11 @@ def cmd_check(args) -> int:
         if args.format == "json":
             decisions.append(decision.as_json())
         elif args.format == "table":
-            rows.append((Path(name).name, decision.platform, decision.as_of, decision.outcome,
+            fired = list(dict.fromkeys(rule for r in decision.rulesets for rule in r.fired))
+            shown = ", ".join(fired)
+            rows.append((_short(name), decision.platform, decision.as_of, decision.outcome,
                          f"{decision.likelihood:.2f}",
-                         ", ".join(f"{r.id}@{r.version}" for r in decision.rulesets)))
+                         shown if len(shown) <= 60 else shown[:59] + "…"))
         else:
             print(render_decision(decision, markdown=args.format == "markdown"))
     if args.format == "json":
@@ -268,6 +284,12 @@ def cmd_check(args) -> int:
                          ensure_ascii=False, indent=2))
     elif args.format == "table" and len(rows) > 1:
         print(render_table(rows))
+        counts: dict[str, int] = {}
+        for row in rows[1:]:
+            counts[row[3]] = counts.get(row[3], 0) + 1
+        print(f"\n{len(rows) - 1} requests: " + ", ".join(
+            f"{counts[o]} {o}" for o in ("page_removed", "posts_removed", "geo_blocked",
+                                        "no_action", "undetermined") if o in counts))
     return status
 
 

@@ -313,6 +313,27 @@ def test_rule_sets_with_an_error_exit_4(tmp_path: Path, capsys, command: list):
     assert "solicits_smugling" in err
 
 
+def test_a_date_no_rule_set_covers_exits_4(tmp_path: Path, capsys):
+    path = META / "page-two-adverts.json"
+    assert main(["check", str(path), "--rules", str(PINNED_RULES), "--as-of", "2010-01-01"]) == 4
+    assert "V007" in capsys.readouterr().err
+
+    batch = tmp_path / "one.ndjson"
+    batch.write_text(json.dumps(json.loads(path.read_text("utf-8"))) + "\n", encoding="utf-8")
+    assert main(["check", "--batch", str(batch), "--rules", str(PINNED_RULES),
+                 "--as-of", "2010-01-01"]) == 4
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["line"] == 1
+    assert [d["code"] for d in record["error"]] == ["V007"]
+
+
+def test_a_date_that_is_not_a_date_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", str(META / "page-two-adverts.json"), "--as-of", "12/04/2023"])
+    assert exit_.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
 def test_batch_writes_one_decision_per_line(tmp_path: Path, capsys):
     lines = [json.dumps(json.loads((META / name).read_text(encoding="utf-8")))
              for name in ("page-two-adverts.json", "page-dedicated-to-crossings.json")]

@@ -42,15 +42,19 @@ CONTEXT_FLAGS = _booleans("context")
 
 
 def _tested_for_knowledge() -> set[str]:
-    """The field names that some rule tests with `is known` or `is unknown`."""
+    """The names of the fields that some rule tests with `is known` or `is unknown`, and
+    of the fields inside a record so tested; by name alone, wherever the field is."""
     names = set()
     for ruleset in ENGINE.registry:
         for rule in ruleset.all_rules():
-            if rule.condition is None:
-                continue
-            for node in n.walk(rule.condition):
-                if isinstance(node, n.IsKnown) and isinstance(node.operand, n.Path):
-                    names.add(node.operand.names[-1])
+            tests = [node.operand for node in n.walk(rule.condition)
+                     if isinstance(node, n.IsKnown)] if rule.condition is not None else []
+            for path in (p for test in tests for p in n.walk(test) if isinstance(p, n.Path)):
+                names.add(path.names[-1])
+                for fields in vocabulary.RECORDS.values():
+                    t = fields.get(path.names[-1])
+                    if t is not None and t.kind == "record":
+                        names.update(vocabulary.RECORDS[t.name])
     return names
 
 
@@ -85,7 +89,7 @@ contexts = st.one_of(st.none(), st.just("none"), _flags(CONTEXT_FLAGS))
 
 
 @st.composite
-def posts(draw, submitted: datetime.date, number: int) -> dict:
+def post_documents(draw, submitted: datetime.date, number: int) -> dict:
     language, text, translation = draw(st.sampled_from(TEXTS))
     post: dict = {"id": f"p{number}",
                   "posted": (submitted - datetime.timedelta(
@@ -119,7 +123,7 @@ def evidence_documents(draw) -> dict:
     target: dict = {
         "platform": "facebook",
         "kind": draw(st.sampled_from(["page", "page", "group", "account"])),
-        "posts": [draw(posts(submitted, i)) for i in range(count)],
+        "posts": [draw(post_documents(submitted, i)) for i in range(count)],
     }
     signals = draw(_flags(PAGE_SIGNALS, one_in=8))
     if draw(st.booleans()):
@@ -144,16 +148,16 @@ def _with_violating_post(document: dict, index: int, days_before: int) -> dict:
     """`document` with post `index` confirmed to offer a crossing with no allowance, or,
     when `index` is past the last post, with such a post added."""
     out = copy.deepcopy(document)
-    posts_ = out["target"]["posts"]
-    if index < len(posts_):
-        post = posts_[index]
+    posts = out["target"]["posts"]
+    if index < len(posts):
+        post = posts[index]
         post.setdefault("signals", {})["offers_crossing"] = True
         post["context"] = "none"
     else:
         submitted = datetime.date.fromisoformat(out["request"]["submitted"])
-        posts_.append({"id": "added",
-                       "posted": (submitted - datetime.timedelta(days=days_before)).isoformat(),
-                       "signals": {"offers_crossing": True}, "context": "none"})
+        posts.append({"id": "added",
+                      "posted": (submitted - datetime.timedelta(days=days_before)).isoformat(),
+                      "signals": {"offers_crossing": True}, "context": "none"})
     return out
 
 
@@ -165,15 +169,15 @@ def _unknowns(document: dict) -> list[tuple]:
     for i, post in enumerate(target["posts"]):
         records.append((("target", "posts", i), post,
                         {"signals": POST_SIGNALS, "context": CONTEXT_FLAGS}))
-        if "by_admin" not in post:
+        if "by_admin" not in post and "by_admin" not in NOT_RESOLVED:
             out.append((("target", "posts", i), "by_admin"))
     for path, record, parts in records:
         for part, names in parts.items():
-            given_ = record.get(part, {})
-            if given_ == "none":
+            assessed = record.get(part, {})
+            if assessed == "none":
                 continue
             out.extend(((*path, part), name) for name in names
-                       if name not in given_ and name not in NOT_RESOLVED)
+                       if name not in assessed and name not in NOT_RESOLVED)
     return out
 
 
