@@ -72,17 +72,23 @@ class RulesetRun:
         return self.compiled.ruleset
 
     def bounds(self) -> tuple[str, str]:
+        """The outcome this rule set surely leads to, and the most it could lead to."""
+        verdicts = self.compiled.verdicts
         sure, maybe = set(), set()
         for result in self.evaluation.results:
-            verdict = self._verdict(result.rule)
             if result.holds is True:
-                sure.add((verdict, result.applies_to))
+                sure.add((verdicts[result.rule], result.applies_to))
             if result.holds is not False:
+                maybe.add((verdicts[result.rule], result.applies_to))
+            # An exception that gives a verdict of its own (not `allowed`) replaces the rule's.
+            for exception, applies in result.exceptions:
+                verdict = verdicts[exception]
+                if verdict == "allowed" or applies is False:
+                    continue
+                if applies is True:
+                    sure.add((verdict, result.applies_to))
                 maybe.add((verdict, result.applies_to))
         return outcome_of(sure), outcome_of(maybe)
-
-    def _verdict(self, rule_id: str) -> str:
-        return self.compiled.verdicts[rule_id]
 
 
 class Engine:
@@ -156,12 +162,12 @@ def _with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -
     per_post: dict[int, list] = {}
     page: list = []
     for run in runs:
-        severities = {r.id: r.severity for r in run.ruleset.all_rules()}
+        severe, verdicts = run.compiled.severe, run.compiled.verdicts
         for result in run.evaluation.results:
-            if run.compiled.verdicts[result.rule] != "violates":
+            if verdicts[result.rule] != "violates":
                 continue
             bucket = per_post.setdefault(result.post, []) if result.post is not None else page
-            bucket.append((result.rule, result.holds, severities.get(result.rule) == "severe"))
+            bucket.append((result.rule, result.holds, result.rule in severe))
     staged = dict(target)
     pointers[id(staged)] = pointers.get(id(target), "/target")
     posts = []
@@ -193,10 +199,9 @@ def _policy_result(held: list) -> dict:
     return {"violates": violates, "severe": severe, "rules": ids}
 
 
-def bounds_of(runs: list[RulesetRun]) -> tuple[str, str]:
+def bounds_of(runs: list[RulesetRun], each: list[tuple[str, str]] | None = None) -> tuple[str, str]:
     lower = upper = "no_action"
-    for run in runs:
-        lo, hi = run.bounds()
+    for lo, hi in each if each is not None else (run.bounds() for run in runs):
         lower = max(lower, lo, key=rank)
         upper = max(upper, hi, key=rank)
     return lower, upper
@@ -204,14 +209,15 @@ def bounds_of(runs: list[RulesetRun]) -> tuple[str, str]:
 
 def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platform: str) -> Decision:
     """Combine rule results into an outcome and a likelihood: the fast path's end."""
-    lower, upper = bounds_of(runs)
+    each = [run.bounds() for run in runs]
+    lower, upper = bounds_of(runs, each)
     outcome = combine(lower, upper)
     weights = []
     contributions = []
     errors = []
     post_rules: dict[int, list[str]] = {}
     post_state: dict[int, bool | None] = {}
-    for run in runs:
+    for run, (lo, hi) in zip(runs, each, strict=True):
         best: dict[str, float] = {}
         fired = []
         for result in run.evaluation.results:
@@ -236,7 +242,6 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
                     post_state.setdefault(result.post, False)
         for rule in run.compiled.order:
             weights.append((rule.verdict, best.get(rule.id, 0.0), rule.confidence))
-        lo, hi = run.bounds()
         contributions.append(RulesetContribution(
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))

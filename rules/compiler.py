@@ -45,6 +45,7 @@ class CompiledRuleSet:
     order: tuple[Rule, ...]  # post rules, then page rules, then request rules
     source: str
     verdicts: Mapping[str, str]  # rule or exception id -> its verdict
+    severe: frozenset[str]  # ids of the rules whose severity is `severe`
 
 
 def evaluation_order(ruleset: RuleSet) -> tuple[Rule, ...]:
@@ -83,7 +84,9 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     functions, source = compile_conditions(
         conditions, ruleset.lexicons, filename=f"<{ruleset.id} {ruleset.version}>")
     verdicts = {r.id: r.verdict for r in ruleset.all_rules()}
-    return CompiledRuleSet(ruleset, functions, evaluation_order(ruleset), source, verdicts)
+    severe = frozenset(r.id for r in ruleset.all_rules() if r.severity == "severe")
+    return CompiledRuleSet(ruleset, functions, evaluation_order(ruleset), source, verdicts,
+                           severe)
 
 
 def compile_conditions(conditions: Sequence[tuple[str, n.Node]],

@@ -13,6 +13,10 @@ RULES = ROOT / "platform_policies"
 # Frozen copies of the first Meta rule sets, for tests of how a decision is built and
 # explained: those need rules that do not change under them.
 PINNED_RULES = Path(__file__).with_name("rulesets")
+# The first fixtures, one for each kind of outcome; the pinned rule sets were written for them.
+CORE = [META / name for name in (
+    "page-two-adverts.json", "page-dedicated-to-crossings.json", "asylum-question-allowed.json",
+    "group-unassessed.json", "request-for-smuggler.json")]
 DECISION_SCHEMA = ROOT / "engine" / "decision.schema.json"
 EVIDENCE_SCHEMA = ROOT / "engine" / "evidence.schema.json"
 

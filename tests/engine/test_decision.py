@@ -27,7 +27,14 @@ from engine.decision import (
     outcome_of,
     rank,
 )
-from tests.engine.support import META, decision_schema_errors, fixture_id, fixture_paths
+from tests.engine.support import (
+    CORE,
+    DECISION_SCHEMA,
+    META,
+    decision_schema_errors,
+    fixture_id,
+    fixture_paths,
+)
 
 ALL = fixture_paths()
 
@@ -55,7 +62,7 @@ def test_decision_json_follows_the_schema(engine: Engine, path: Path):
             assert decision_schema_errors(document) == [], (day, explain)
 
 
-@pytest.mark.parametrize("path", sorted(META.glob("*.json")), ids=fixture_id)
+@pytest.mark.parametrize("path", CORE, ids=fixture_id)
 def test_pinned_decision_json_follows_the_schema(pinned_engine: Engine, path: Path):
     for day in _dates(path):
         assert decision_schema_errors(_check(pinned_engine, path, as_of=day).as_json()) == []
@@ -78,6 +85,28 @@ def test_the_schema_refuses_what_a_decision_never_holds(pinned_engine: Engine):
         assert decision_schema_errors(document), document
     del good["missing"]
     assert decision_schema_errors(good)
+
+
+def test_every_property_of_the_schema_is_described():
+    schema = json.loads(DECISION_SCHEMA.read_text(encoding="utf-8"))
+
+    def described(node: dict) -> bool:
+        ref = node.get("$ref", "#/$defs/")
+        return "description" in node or "description" in schema["$defs"].get(
+            ref.removeprefix("#/$defs/"), {})
+
+    def undescribed(node, where: str = ""):
+        if isinstance(node, dict):
+            for name, sub in node.get("properties", {}).items():
+                if not described(sub):
+                    yield f"{where}/properties/{name}"
+            for key, value in node.items():
+                yield from undescribed(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from undescribed(value, f"{where}/{index}")
+
+    assert list(undescribed(schema)) == []
 
 
 # --- outcomes and their explanations ------------------------------------------------------

@@ -74,6 +74,7 @@ def test_three_independent_errors_are_reported_together():
     evidence, problems = parse_evidence(json.dumps(doc))
 
     assert evidence is None
+    assert len(problems) == 3
     by_pointer = {d.pointer: d for d in problems}
     assert set(by_pointer) == {"/request/submitted", "/target/kind",
                                "/target/posts/0/signals/offers_crosing"}

@@ -23,12 +23,10 @@ from jsonschema import Draft202012Validator
 
 from engine import Decision, Engine, load_evidence
 from engine.cli import main
-from tests.engine.support import EVIDENCE_SCHEMA, META, fixture_id, fixture_paths
+from tests.engine.support import CORE, EVIDENCE_SCHEMA, fixture_id, fixture_paths
 
 EXPECTATION_KEYS = {"outcome", "fired", "not_fired", "exceptions", "thresholds", "missing",
                     "likelihood"}
-CORE = ["page-two-adverts.json", "page-dedicated-to-crossings.json",
-        "asylum-question-allowed.json", "group-unassessed.json", "request-for-smuggler.json"]
 
 ALL = fixture_paths()
 EVIDENCE = Draft202012Validator(json.loads(EVIDENCE_SCHEMA.read_text(encoding="utf-8")),
@@ -118,9 +116,8 @@ def test_every_fixture_says_what_it_expects():
     assert not silent, f"fixtures without an x-expect block, or with an empty one: {silent}"
 
 
-@pytest.mark.parametrize("name", CORE)
-def test_cli_decides_as_the_api_does(engine: Engine, bundled_rules: Path, capsys, name: str):
-    path = META / name
+@pytest.mark.parametrize("path", CORE, ids=fixture_id)
+def test_cli_decides_as_the_api_does(engine: Engine, bundled_rules: Path, capsys, path: Path):
     evidence, _ = load_evidence(path)
     decision = engine.check(evidence)
 
