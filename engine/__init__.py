@@ -17,7 +17,7 @@ Every value is immutable and JSON-serialisable through `as_json()`.
 
 from engine.decision import OUTCOMES, UNDETERMINED, Decision
 from engine.evaluation import Engine, NoRulesetInForce, RulesError
-from engine.evidence import Evidence, evidence_schema, load_evidence, parse_evidence
+from engine.evidence import Evidence, load_evidence, parse_evidence
 
 __all__ = ["Engine", "RulesError", "NoRulesetInForce", "Decision", "OUTCOMES", "UNDETERMINED",
-           "Evidence", "load_evidence", "parse_evidence", "evidence_schema"]
+           "Evidence", "load_evidence", "parse_evidence"]

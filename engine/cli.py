@@ -280,8 +280,10 @@ def cmd_check(args) -> int:
             print(render_decision(decision, markdown=args.format == "markdown"))
     if args.format == "json":
         single = len(args.evidence) == 1 and not Path(args.evidence[0]).is_dir()
-        print(json.dumps(decisions[0] if single and len(decisions) == 1 else decisions,
-                         ensure_ascii=False, indent=2))
+        if single and decisions:
+            print(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+        elif not single:
+            print(json.dumps(decisions, ensure_ascii=False, indent=2))
     elif args.format == "table" and len(rows) > 1:
         print(render_table(rows))
         counts: dict[str, int] = {}

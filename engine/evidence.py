@@ -109,8 +109,11 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
     if isinstance(data, Mapping):
         document = data
     else:
-        if len(data) > MAX_EVIDENCE_BYTES:
-            return None, [_diagnostic("E003", f"the evidence is {len(data)} bytes, more than "
+        size = len(data)
+        if isinstance(data, str) and size <= MAX_EVIDENCE_BYTES:
+            size = len(data.encode("utf-8"))  # a character may take up to four bytes
+        if size > MAX_EVIDENCE_BYTES:
+            return None, [_diagnostic("E003", f"the evidence is {size} bytes, more than "
                                       f"{MAX_EVIDENCE_BYTES}", name, "",
                                       "split the posts over several requests")]
         if isinstance(data, bytes):
