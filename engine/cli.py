@@ -24,6 +24,8 @@ from engine.render import render_decision, render_table, render_trace
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EVIDENCE, EXIT_RULES = 0, 1, 2, 3, 4
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "platform_policies"
+# Where `takedown test --coverage` writes its JSON unless told otherwise (working directory).
+COVERAGE_JSON = "takedown-coverage.json"
 
 # Modules that add their own subcommands: each has `register(subparsers)`, which only
 # declares arguments and imports nothing heavy until its command runs.
@@ -49,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("paths", nargs="*", help="files or directories (default: the bundled rule sets)")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     lint.add_argument("--quiet", action="store_true", help="show errors only")
+    lint.add_argument("--drafting", action="store_true",
+                      help="also give drafting advice on valid files: empty paraphrases, "
+                      "stale sources, rule text copied from a source (W006-W009)")
+    lint.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
+                      help="with --drafting, the date sources are aged against (default: today)")
+    lint.add_argument("--stale-after", type=int, default=rules.drafting.STALE_AFTER_DAYS,
+                      metavar="DAYS", help="with --drafting, the age in days from which a "
+                      f"source is stale (default: {rules.drafting.STALE_AFTER_DAYS})")
     lint.set_defaults(run=cmd_lint)
 
     versions = sub.add_parser("versions", help="list rule sets, versions, periods and hashes")
@@ -77,7 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", help="rule files or directories (default: the bundled rule sets)")
     test.add_argument("--rules", help="the rule sets to evaluate with (default: the bundled rule sets)")
     test.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
-    test.add_argument("--verbose", "-v", action="store_true", help="list passing tests too")
+    test.add_argument("--verbose", "-v", action="store_true",
+                      help="list passing tests too (with --coverage, covered items too)")
+    test.add_argument("--coverage", action="store_true",
+                      help="report, per rule-set version, the rules, exceptions, thresholds "
+                      f"and dated values its own tests exercised; writes JSON to {COVERAGE_JSON}")
+    test.add_argument("--coverage-json", metavar="FILE",
+                      help=f"write the coverage JSON to FILE instead of {COVERAGE_JSON} "
+                      "(implies --coverage)")
+    test.add_argument("--fail-under", type=_percent, metavar="PERCENT",
+                      help="exit 1 when a rule-set version's coverage is under PERCENT "
+                      "(implies --coverage)")
     test.set_defaults(run=cmd_test)
 
     for name in _COMMAND_MODULES:
@@ -87,6 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     explain_code.add_argument("code", nargs="?", help="for example N001; without it, list all")
     explain_code.set_defaults(run=cmd_explain_code)
     return parser
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"not between 0 and 100: {text!r}")
+    return value
 
 
 def _date(text: str) -> datetime.date:
@@ -133,7 +163,13 @@ def cmd_lint(args) -> int:
         print(f"takedown lint: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     files = rules.rule_files(paths)
-    _, diagnostics = rules.load_registry(paths)
+    registry, diagnostics = rules.load_registry(paths)
+    if args.drafting:  # on the files that load: the others have errors to fix first
+        today = args.today or datetime.date.today()  # the clock is read here, and only here
+        for ruleset in registry:
+            diagnostics += rules.drafting.check_drafting(
+                Path(ruleset.path).read_bytes(), ruleset.path, today, args.stale_after)
+        diagnostics = rules.sorted_diagnostics(diagnostics)
     if args.quiet:
         diagnostics = [d for d in diagnostics if d.is_error]
     if args.format == "json":
@@ -385,6 +421,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from engine.coverage import Coverage, below, coverage_json, render_coverage
     from engine.testing import junit_xml, render_results, run_tests
 
     paths = args.paths or [str(_rules_dir(args.rules))]
@@ -405,11 +442,27 @@ def cmd_test(args) -> int:
         return EXIT_RULES
     engine = Engine(registry)
     chosen = [r for r in registry if Path(r.path).resolve() in wanted]
-    results = run_tests(engine, chosen)
+    measure = args.coverage or args.coverage_json or args.fail_under is not None
+    coverage = Coverage() if measure else None
+    results = run_tests(engine, chosen, coverage)
     print(render_results(results, args.verbose))
     if args.junit:
         Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
-    return EXIT_FAILED if any(not r.passed for r in results) else EXIT_OK
+    status = EXIT_FAILED if any(not r.passed for r in results) else EXIT_OK
+    if coverage is not None:
+        report = coverage.report()
+        destination = Path(args.coverage_json or COVERAGE_JSON)
+        destination.write_text(coverage_json(report), encoding="utf-8")
+        print()
+        print(render_coverage(report, args.verbose))
+        print(f"\ncoverage JSON written to {destination}")
+        short = below(report, args.fail_under) if args.fail_under is not None else []
+        if short:
+            print(f"takedown test: coverage under {args.fail_under:g}%: " + ", ".join(
+                f"{c.ruleset.id} {c.ruleset.version} ({c.percent:.1f}%)" for c in short),
+                file=sys.stderr)
+            status = EXIT_FAILED
+    return status
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rules
+from engine.coverage import Coverage
 from engine.decision import Decision
 from engine.evaluation import Engine, NoRulesetInForce
 from engine.evidence import Evidence, load_evidence, parse_evidence
@@ -55,7 +56,9 @@ def _as_of(ruleset: rules.RuleSet, case: rules.TestCase, evidence: Evidence) -> 
     return ruleset.effective_from
 
 
-def run_case(engine: Engine, ruleset: rules.RuleSet, case: rules.TestCase) -> CaseResult:
+def run_case(engine: Engine, ruleset: rules.RuleSet, case: rules.TestCase,
+             coverage: Coverage | None = None) -> CaseResult:
+    """Run one embedded test; with `coverage`, also record what it exercised of `ruleset`."""
     result = CaseResult(ruleset, case, expected=dict(case.expect))
     started = time.perf_counter()
     evidence, problems = _evidence(ruleset, case)
@@ -81,6 +84,9 @@ def run_case(engine: Engine, ruleset: rules.RuleSet, case: rules.TestCase) -> Ca
     _compare(result, decision)
     result.trace = _trace(decision)
     result.seconds = time.perf_counter() - started
+    if coverage is not None:  # the traced path, kept out of the test's own time
+        runs, _, _ = engine.run(evidence, day, case.platform or None)
+        coverage.record(ruleset, case.name, runs, day)
     return result
 
 
@@ -154,8 +160,16 @@ def _trace(decision: Decision) -> list[str]:
     return lines
 
 
-def run_tests(engine: Engine, rulesets: list[rules.RuleSet]) -> list[CaseResult]:
-    return [run_case(engine, ruleset, case) for ruleset in rulesets for case in ruleset.tests]
+def run_tests(engine: Engine, rulesets: list[rules.RuleSet],
+              coverage: Coverage | None = None) -> list[CaseResult]:
+    """Run the tests embedded in `rulesets`; with `coverage`, record for each version what
+    its own tests exercised (a version without tests is reported too)."""
+    results = []
+    for ruleset in rulesets:
+        if coverage is not None:
+            coverage.expect(ruleset)
+        results.extend(run_case(engine, ruleset, case, coverage) for case in ruleset.tests)
+    return results
 
 
 def render_results(results: list[CaseResult], verbose: bool = False) -> str:

@@ -8,7 +8,7 @@ compile -> register versions.
 `engine` uses the language only through the names listed here.
 """
 
-from rules import codes, runtime, vocabulary
+from rules import codes, drafting, runtime, vocabulary
 from rules.checker import Scope, check_condition
 from rules.compiler import CompiledRuleSet, compile_ruleset, evaluation_order
 from rules.diagnostics import (
@@ -35,7 +35,7 @@ from rules.runtime import Interval
 __version__ = "0.1.0"
 
 __all__ = [
-    "codes", "runtime", "vocabulary", "Scope", "check_condition", "CompiledRuleSet",
+    "codes", "drafting", "runtime", "vocabulary", "Scope", "check_condition", "CompiledRuleSet",
     "compile_ruleset", "evaluation_order", "Diagnostic", "ExpressionOrigin", "Location",
     "SourceText", "has_errors", "sorted_diagnostics", "suggest", "Lexicon", "normalize", "load_ruleset",
     "load_text", "ruleset_schema", "Money", "parse", "unparse", "NullTracer",

@@ -186,6 +186,24 @@ _CODES = [
          "No rule refers to this parameter. Remove it or use it."),
     Code("W005", "warning", "the lexicon is never used",
          "No rule `mentions` this lexicon."),
+    Code("W006", "warning", "the paraphrase is empty",
+         "A citation's `says` is blank, a placeholder such as TODO, or only repeats the "
+         "section heading or the source's title, so a reader cannot tell what the clause "
+         "requires. State it in your own words (`takedown lint --drafting`)."),
+    Code("W007", "warning", "the source was retrieved long ago",
+         "The source was read more than a year (or `--stale-after` days) before the date "
+         "the lint ran for (`--today`). Policies change; read it again, update the rules if "
+         "the text changed, then update `retrieved` (`takedown lint --drafting`)."),
+    Code("W008", "warning", "the rule copies the source's words",
+         "A paraphrase (`says`), or a rule's title, description or message, shares a run of "
+         "eight words or more with the cited source: one of its `excerpts:`, its title or "
+         "its note. Rule files paraphrase policies and laws; the source's own words belong "
+         "in its `excerpts:` only, where they are kept for this check "
+         "(`takedown lint --drafting`)."),
+    Code("W009", "warning", "the source's retrieval date is in the future",
+         "The source is said to have been read after the date the lint ran for "
+         "(`--today`), which is most likely a typing mistake in `retrieved` "
+         "(`takedown lint --drafting`)."),
     # E: evidence (the engine's input)
     Code("E001", "error", "the evidence is not valid JSON",
          "The evidence document could not be parsed as JSON."),

@@ -18,12 +18,16 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from rules import nodes as n
 from rules.diagnostics import Diagnostic, ExpressionOrigin
 
-__all__ = ["parse", "MAX_EXPRESSION_LENGTH", "MAX_DEPTH"]
+__all__ = ["parse", "MAX_EXPRESSION_LENGTH", "MAX_DEPTH", "MAX_NODE_DEPTH"]
 
 MAX_EXPRESSION_LENGTH = 4000
 # Depth of the tree once chains of `and` (or of `or`) count as one level. Every pass
 # over the tree is recursive, and the generated code must stay within CPython's limits.
 MAX_DEPTH = 40
+# Depth counting every node, each link of a chain included. The compiler flattens chains,
+# but the printer, the checker and the interpreter recurse into each link, about three
+# Python frames a level: this keeps them well inside CPython's 1000 frames.
+MAX_NODE_DEPTH = 200
 
 DAYS_PER_UNIT = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30,
                  "year": 365, "years": 365}
@@ -251,6 +255,11 @@ def _depth(node: n.Node) -> int:
     return max(_depth(k) - (same and type(k) is type(node)) for k in kids) + 1
 
 
+def _node_depth(node: n.Node) -> int:
+    """Nesting depth, counting every node."""
+    return 1 + max(map(_node_depth, n.children(node)), default=0)
+
+
 def _bracket_depth(text: str) -> int:
     depth = deepest = 0
     for ch in text:
@@ -287,7 +296,7 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
         node = _texts_to_literals(_ToNodes().transform(tree))
         if isinstance(node, _Text):
             node = node.node()
-        depth = _depth(node)
+        depth, node_depth = _depth(node), _node_depth(node)
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(error, text, origin)]
     except _LiteralError as error:
@@ -308,6 +317,8 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
     if depth > MAX_DEPTH:
         return None, [origin.diagnostic("L004", "the condition is nested too deeply", 0, 1,
                                         f"at most {MAX_DEPTH} levels of operators")]
+    if node_depth > MAX_NODE_DEPTH:
+        return None, [_too_deep(origin)]
     return node, []
 
 
@@ -315,8 +326,9 @@ def _too_deep(origin: ExpressionOrigin) -> Diagnostic:
     """Every pass over a tree recurses, the parser's own first: a tree too deep for
     Python's stack (hundreds of `not`, or of `or` in one chain) is refused here."""
     return origin.diagnostic("L004", "the condition is nested too deeply", 0, 1,
-                             f"at most {MAX_DEPTH} levels of operators; split a very long "
-                             "chain of and/or into several rules")
+                             f"at most {MAX_DEPTH} levels of operators, and at most "
+                             f"{MAX_NODE_DEPTH} conditions in one chain of and/or; split "
+                             "it into several rules")
 
 
 def _syntax_diagnostic(error: UnexpectedInput, text: str, origin: ExpressionOrigin) -> Diagnostic:

@@ -3,6 +3,10 @@
 `parse(unparse(tree)) == tree` for every tree (a property test holds it), which is
 what `takedown fmt` and error messages that quote a sub-expression rely on. Parentheses
 are written only where precedence needs them.
+
+`unparse_pretty` lays the same text out over lines for rule files (`takedown fmt`), and
+`changed_parts` names, in the same canonical text, what differs between two trees
+(`takedown diff`). Both read `and`/`or` chains as lists of operands, as people do.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 
 from rules import nodes as n
 
-__all__ = ["unparse"]
+__all__ = ["unparse", "unparse_pretty", "changed_parts"]
 
 # Binding strength: higher binds tighter.
 _OR, _AND, _NOT, _PREDICATE, _SUM, _PRODUCT, _UNARY, _ATOM = range(8)

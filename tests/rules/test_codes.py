@@ -11,6 +11,7 @@ needs a request that no rule set covers, checked with `takedown check`.
 The E family (evidence) is produced by the engine, not by rule files, and is left out.
 """
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from rules import load_registry, load_text
+from rules import drafting, load_registry, load_text
 from rules.checker import MAX_PATTERN_LENGTH
 from rules.codes import REGISTRY, explain
 from rules.document import MAX_FILE_BYTES, MAX_NESTING
@@ -116,6 +117,8 @@ class Case:
     at: tuple[int, int] | None = None
     # For `files`: the file the diagnostic must point into.
     in_file: str = ""
+    # For drafting codes: the day `takedown lint --drafting` runs on (its `--today`).
+    drafting: str = ""
 
 
 CASES = [
@@ -283,6 +286,20 @@ CASES = [
          at=(13, 3)),
     Case("W005", "an unused lexicon", before_rules("lexicons:\n  crossing:\n    en: [small boat]\n"),
          at=(13, 3)),
+    Case("W006", "a paraphrase left for later",
+         changed("says: offers to smuggle people across borders}", "says: TODO}"),
+         drafting="2023-01-01", at=(15, 53)),
+    Case("W007", "a source read two years before the lint", BASE, drafting="2024-12-08",
+         at=(11, 16)),
+    Case("W008", "a paraphrase that copies the policy's sentence",
+         changed("    retrieved: 2022-12-07\n",
+                 "    retrieved: 2022-12-07\n    excerpts:\n      - We do not allow content "
+                 "that offers to smuggle people across borders.\n",
+                 changed("says: offers to smuggle people across borders}",
+                         "says: content that offers to smuggle people across borders}")),
+         drafting="2023-01-01", at=(17, 53)),
+    Case("W009", "a retrieval date after the day of the lint", BASE, drafting="2022-12-01",
+         at=(11, 16)),
 ]
 
 
@@ -290,6 +307,9 @@ def produce(case: Case, tmp_path: Path, capsys) -> list[dict]:
     """The diagnostics of a case, in their JSON form (`Diagnostic.as_json`)."""
     if not case.files:
         _, diagnostics = load_text(case.text, "rules.yaml")
+        if case.drafting:
+            diagnostics += drafting.check_drafting(case.text, "rules.yaml",
+                                                   datetime.date.fromisoformat(case.drafting))
         return [d.as_json() for d in diagnostics]
     directory = tmp_path / "rules"
     directory.mkdir()

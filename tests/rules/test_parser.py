@@ -11,8 +11,9 @@ import pytest
 
 from rules import nodes as n
 from rules import vocabulary
+from rules.checker import Scope, check_condition
 from rules.diagnostics import ExpressionOrigin, SourceText
-from rules.parser import MAX_DEPTH, MAX_EXPRESSION_LENGTH, parse
+from rules.parser import MAX_DEPTH, MAX_EXPRESSION_LENGTH, MAX_NODE_DEPTH, parse
 from rules.printer import unparse
 
 
@@ -127,8 +128,9 @@ def test_a_sign_and_a_code_mean_the_same_amount():
 
 
 def test_numbers_keep_int_or_float():
-    assert tree("3").value == 3 and type(tree("3").value) is int
-    assert tree("3.25").value == 3.25
+    three = tree("3")
+    assert three == number(3) and type(three.value) is int
+    assert tree("3.25") == number(3.25)
     assert tree("0.00001") == number(0.00001)
 
 
@@ -288,7 +290,7 @@ def test_a_condition_over_the_length_limit():
 
 
 def test_a_condition_at_the_length_limit_is_read():
-    source = " or ".join(["a"] * 200)
+    source = " or ".join(["a"] * 100)
     source += " " * (MAX_EXPRESSION_LENGTH - len(source))
     assert parse(source)[0] is not None
 
@@ -312,6 +314,25 @@ def test_a_condition_nested_too_deeply(source):
 def test_a_condition_at_the_depth_limit_is_read():
     assert parse("not " * (MAX_DEPTH - 1) + "a")[0] is not None
     assert parse("(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH)[0] is not None
+
+
+def test_a_chain_of_and_or_counts_as_one_level_up_to_a_limit():
+    longest = " or ".join(["post.by_admin"] * MAX_NODE_DEPTH)
+    node = tree(longest)
+    # Every pass recurses into each link: the longest chain read must not exhaust the
+    # stack even when the pass starts deep in one (the loader, a web framework).
+    scope = Scope("post", {}, frozenset(), {})
+
+    def from_deep_stack(frames: int, work):
+        return work() if frames == 0 else from_deep_stack(frames - 1, work)
+
+    assert from_deep_stack(250, lambda: unparse(node)) == longest
+    result = from_deep_stack(250, lambda: check_condition(node, scope, ExpressionOrigin.plain(
+        longest)))
+    assert not result.diagnostics
+    diagnostic = error(" or ".join(["a"] * (MAX_NODE_DEPTH + 1)))
+    assert diagnostic.code == "L004"
+    assert "chain" in diagnostic.hint
 
 
 def test_columns_count_from_the_start_of_the_expression_in_its_file():
