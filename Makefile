@@ -32,6 +32,17 @@ run: $(STAMP)
 	@echo
 	@echo "== one decision in full: fixtures/meta/page-two-adverts.json =="
 	@$(BIN)/takedown check fixtures/meta/page-two-adverts.json
+	@echo
+	@echo "== audit: record the fixtures, import fixtures/responses.csv, verify, report (out/audit/) =="
+	@rm -rf out/audit && mkdir -p out/audit
+	@$(BIN)/takedown audit record fixtures --db out/audit/cases.db > out/audit/cases.txt
+	@echo "recorded $$(wc -l < out/audit/cases.txt) cases (ids in out/audit/cases.txt)"
+	@$(BIN)/takedown audit import fixtures/responses.csv --db out/audit/cases.db
+	@$(BIN)/takedown audit verify --db out/audit/cases.db
+	@$(BIN)/takedown audit report --db out/audit/cases.db --format markdown -o out/audit/report.md
+	@$(BIN)/takedown audit report --db out/audit/cases.db --format html -o out/audit/report.html
+	@$(BIN)/takedown audit case NCA-2023-0412 --db out/audit/cases.db --format html -o out/audit/case-NCA-2023-0412.html
+	@grep -m1 flagged out/audit/report.md
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -163,7 +163,15 @@ def main(argv=None) -> int:
             return 1
         outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
 
-    fast = best_of(args.repeat, lambda: [engine.check(e, explain=False) for e in evidences])
+    def fast_path():
+        fresh = Engine(engine.registry)  # compiled anew: no answers remembered from before
+        fresh.check(evidences[0], explain=False)
+        started = time.process_time()
+        for e in evidences:
+            fresh.check(e, explain=False)
+        return time.process_time() - started
+
+    fast = min(fast_path() for _ in range(args.repeat))
     hand = best_of(args.repeat, lambda: [decide(e.target, e.request, crossing, window, limit)
                                          for e in evidences])
     whole = best_of(1, lambda: [engine.check(parse_evidence(t)[0], explain=False) for t in texts])

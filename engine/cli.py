@@ -29,7 +29,8 @@ COVERAGE_JSON = "takedown-coverage.json"
 
 # Modules that add their own subcommands: each has `register(subparsers)`, which only
 # declares arguments and imports nothing heavy until its command runs.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("engine.diffing", "engine.formatting", "engine.service",
+                                      "engine.audit")
 
 
 def _rules_dir(value: str | None) -> Path:
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--batch", metavar="FILE.ndjson",
                        help="one evidence document per line (- for stdin); writes one decision "
                        "per line, in constant memory")
+    check.add_argument("--db", metavar="PATH", help="a case store (takedown audit): also give "
+                       "the likelihood calibrated on the responses recorded there")
     check.set_defaults(run=cmd_check)
 
     explain = sub.add_parser("explain", help="show the full evaluation trace for one request")
@@ -289,6 +292,13 @@ def cmd_check(args) -> int:
     engine = _engine(args)
     if isinstance(engine, int):
         return engine
+    calibration = None
+    if args.db:
+        from engine.audit.commands import check_calibration
+
+        calibration = check_calibration(args.db)
+        if isinstance(calibration, int):
+            return calibration
     status = EXIT_OK
     decisions = []
     rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
@@ -305,7 +315,10 @@ def cmd_check(args) -> int:
             status = max(status, EXIT_RULES)
             continue
         if args.format == "json":
-            decisions.append(decision.as_json())
+            document = decision.as_json()
+            if calibration is not None:
+                document.update(calibration.fields(document))
+            decisions.append(document)
         elif args.format == "table":
             fired = list(dict.fromkeys(rule for r in decision.rulesets for rule in r.fired))
             shown = ", ".join(fired)
@@ -313,7 +326,10 @@ def cmd_check(args) -> int:
                          f"{decision.likelihood:.2f}",
                          shown if len(shown) <= 60 else shown[:59] + "…"))
         else:
-            print(render_decision(decision, markdown=args.format == "markdown"))
+            text = render_decision(decision, markdown=args.format == "markdown")
+            if calibration is not None:
+                text = calibration.annotate(text, decision.as_json(), args.format == "markdown")
+            print(text)
     if args.format == "json":
         single = len(args.evidence) == 1 and not Path(args.evidence[0]).is_dir()
         if single and decisions:

@@ -23,8 +23,10 @@ is asked for. The compiled code does no work for coverage.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -177,22 +179,13 @@ def _summary(count, percent: float) -> dict:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    kind: str
-    name: str
-    owner: str
-    line: int
-    period: tuple[datetime.date, datetime.date | None] | None = None
-
-
 class _Plan:
     """A version's items in report order, and where each is counted from: the threshold
     nodes of its conditions and the periods of its parameter values."""
 
     def __init__(self, ruleset: rules.RuleSet):
         self.ruleset = ruleset
-        self.entries: list[_Entry] = []
+        self.items: list[CoverageItem] = []  # as nothing has shown them yet
         self.thresholds: dict[int, int] = {}  # id(node) -> index of its entry
         self.values: dict[tuple[str, datetime.date], int] = {}  # (parameter, first day)
         self.rules: dict[tuple[str, str], int] = {}  # (kind, id) -> index
@@ -216,8 +209,8 @@ class _Plan:
 
     def _add(self, kind: str, name: str, owner: str, location, period=None) -> int:
         line = location.line if location is not None else 0
-        self.entries.append(_Entry(kind, name, owner, line, period))
-        return len(self.entries) - 1
+        self.items.append(CoverageItem(kind, name, owner, {}, (), line, period))
+        return len(self.items) - 1
 
 
 def _periods(parameter: rules.Parameter, ruleset: rules.RuleSet):
@@ -245,7 +238,7 @@ class _Tally:
     def note(self, index: int | None, answer: Any, test: str) -> None:
         if index is None:
             return
-        kind = self.plan.entries[index].kind
+        kind = self.plan.items[index].kind
         if kind == "parameter":
             names = self.seen.setdefault(index, {}).setdefault("used", [])
         elif answer is True or answer is False:
@@ -258,10 +251,10 @@ class _Tally:
 
     def coverage(self) -> RulesetCoverage:
         items = tuple(
-            CoverageItem(e.kind, e.name, e.owner,
-                         {side: tuple(names) for side, names in self.seen.get(i, {}).items()},
-                         tuple(self.unknown.get(i, ())), e.line, e.period)
-            for i, e in enumerate(self.plan.entries))
+            dataclasses.replace(
+                item, seen={side: tuple(names) for side, names in self.seen.get(i, {}).items()},
+                unknown=tuple(self.unknown.get(i, ())))
+            for i, item in enumerate(self.plan.items))
         return RulesetCoverage(self.plan.ruleset, self.tests, items)
 
 
@@ -327,13 +320,19 @@ def below(report: list[RulesetCoverage], percent: float) -> list[RulesetCoverage
     return [c for c in report if c.percent < percent]
 
 
+def _total(report: list[RulesetCoverage]):
+    """(covered, total) items over every version, of one kind or of all: `count` of the
+    whole report."""
+    def count(kind: str | None = None) -> tuple[int, int]:
+        counts = [c.count(kind) for c in report]
+        return sum(a for a, _ in counts), sum(b for _, b in counts)
+    return count
+
+
 def coverage_json(report: list[RulesetCoverage]) -> str:
     """The report as JSON: per version, a summary by kind and every item with the tests
     that showed each of its sides; then the totals."""
-    def total(kind=None):
-        counts = [c.count(kind) for c in report]
-        return sum(a for a, _ in counts), sum(b for _, b in counts)
-
+    total = _total(report)
     document = {"format": "takedown-coverage", "version": 1,
                 "sides": {kind: list(sides) for kind, sides in SIDES.items()},
                 "rulesets": [c.as_json() for c in report],
@@ -345,22 +344,17 @@ def coverage_json(report: list[RulesetCoverage]) -> str:
 def render_coverage(report: list[RulesetCoverage], verbose: bool = False) -> str:
     """A table of covered/total items by kind for each version, then each item not yet
     covered with the sides no test showed (every item, with `verbose`)."""
+    def cells(count) -> tuple[str, ...]:
+        fractions = []
+        for kind in KINDS:
+            covered, total = count(kind)
+            fractions.append(f"{covered}/{total}" if total else "-")
+        return (*fractions, _shown(_percent(*count())))
+
     rows = [("rule set", "version", "tests", "rules", "exceptions", "thresholds",
              "parameters", "covered")]
-    totals = {kind: [0, 0] for kind in KINDS}
-    for c in report:
-        cells = []
-        for kind in KINDS:
-            covered, count = c.count(kind)
-            totals[kind][0] += covered
-            totals[kind][1] += count
-            cells.append(f"{covered}/{count}" if count else "-")
-        rows.append((c.ruleset.id, c.ruleset.version, str(c.tests), *cells, f"{c.percent:.0f}%"))
-    covered = sum(a for a, _ in totals.values())
-    count = sum(b for _, b in totals.values())
-    rows.append(("total", "", str(sum(c.tests for c in report)),
-                 *(f"{a}/{b}" if b else "-" for a, b in totals.values()),
-                 f"{_percent(covered, count):.0f}%"))
+    rows += [(c.ruleset.id, c.ruleset.version, str(c.tests), *cells(c.count)) for c in report]
+    rows.append(("total", "", str(sum(c.tests for c in report)), *cells(_total(report))))
     out = [render_table(rows)]
     lines = []
     for c in report:
@@ -372,6 +366,11 @@ def render_coverage(report: list[RulesetCoverage], verbose: bool = False) -> str
     if lines:
         out += ["", *lines]
     return "\n".join(out)
+
+
+def _shown(percent: float) -> str:
+    """A percentage rounded down, so that 100% is only ever shown for full coverage."""
+    return f"{math.floor(percent)}%"
 
 
 def _verdict(item: CoverageItem) -> str:

@@ -25,7 +25,7 @@ from rules.lexicon import Lexicon, normalize
 from rules.loader import load_ruleset, load_text, ruleset_schema
 from rules.nodes import Money
 from rules.parser import parse
-from rules.printer import unparse
+from rules.printer import changed_parts, unparse, unparse_pretty
 from rules.reference import NullTracer, RecordingTracer, Tracer, evaluate
 from rules.registry import Registry, load_registry, rule_files
 from rules.render import render_json, render_sarif, render_text, summary_line
@@ -38,7 +38,8 @@ __all__ = [
     "codes", "drafting", "runtime", "vocabulary", "Scope", "check_condition", "CompiledRuleSet",
     "compile_ruleset", "evaluation_order", "Diagnostic", "ExpressionOrigin", "Location",
     "SourceText", "has_errors", "sorted_diagnostics", "suggest", "Lexicon", "normalize", "load_ruleset",
-    "load_text", "ruleset_schema", "Money", "parse", "unparse", "NullTracer",
+    "load_text", "ruleset_schema", "Money", "parse", "unparse", "unparse_pretty", "changed_parts",
+    "NullTracer",
     "RecordingTracer", "Tracer", "evaluate", "Registry", "load_registry", "rule_files",
     "render_json", "render_sarif", "render_text", "summary_line", "VERDICTS", "Citation",
     "Parameter", "Rule", "RuleSet", "Source", "TestCase", "Interval", "__version__", "Evaluation", "RuleResult", "run_rules",

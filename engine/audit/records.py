@@ -9,11 +9,12 @@ body, the tables index a few of its fields. Nothing here knows about databases.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["RESPONSE_OUTCOMES", "PENDING", "ACTED", "Case", "Response", "Dispute",
-           "response_outcome", "OUTCOME_ALIASES"]
+           "response_outcome", "OUTCOME_ALIASES", "latest"]
 
 PENDING = "pending"
 # What a platform did, in the engine's order of outcomes, and `pending` for no decision yet.
@@ -113,16 +114,18 @@ class Response:
     def is_final(self) -> bool:
         return self.outcome != PENDING
 
-    def fingerprint_fields(self) -> list:
-        """What makes two responses the same response (re-importing a sheet adds nothing)."""
-        return [self.case_id, self.date, self.outcome, self.reason, self.notes]
-
     def body(self) -> dict:
         return _body(self, ("case_id", "seq", "recorded_at"))
 
     @classmethod
     def from_body(cls, body: dict, case_id: str, seq: int, recorded_at: str) -> Response:
         return _from_body(cls, body, case_id=case_id, seq=seq, recorded_at=recorded_at)
+
+
+def latest(responses: Sequence[Response] | None) -> Response | None:
+    """The platform's current position: its last response by date (the store gives
+    responses oldest first)."""
+    return responses[-1] if responses else None
 
 
 @dataclass(frozen=True, slots=True)

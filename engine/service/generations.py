@@ -76,6 +76,13 @@ class ReloadResult:
     def is_changed(self) -> bool:
         return self.previous is None or self.serving.id != self.previous.id
 
+    @property
+    def outcome(self) -> str:
+        """loaded, unchanged or rejected."""
+        if not self.is_loaded:
+            return "rejected"
+        return "loaded" if self.is_changed else "unchanged"
+
     def as_json(self) -> dict:
         return {"reloaded": self.is_loaded, "changed": self.is_loaded and self.is_changed,
                 "generation": self.serving.id,
@@ -143,6 +150,11 @@ class RuleStore:
             snapshot, generation_id = self._snapshot()
             registry, diagnostics = rules.load_registry([snapshot])
             diagnostics = tuple(_relocated(d, snapshot) for d in diagnostics)
+            if not len(registry) and not rules.has_errors(diagnostics):
+                diagnostics += (rules.Diagnostic(
+                    "Y005", "the rule-set directory has no rule files",
+                    rules.Location(self.rules_dir.name or str(self.rules_dir)),
+                    hint="a service without rule sets could decide nothing; check --rules"),)
             if rules.has_errors(diagnostics):
                 if not self._is_published(generation_id):
                     shutil.rmtree(snapshot, ignore_errors=True)

@@ -15,7 +15,7 @@ import logging
 import os
 import traceback
 
-__all__ = ["LOGGER", "JsonFormatter", "log_config", "log"]
+__all__ = ["LOGGER", "JsonFormatter", "log_config", "log", "log_reload"]
 
 LOGGER = "takedown.service"
 
@@ -45,6 +45,16 @@ class JsonFormatter(logging.Formatter):
 
 def log(level: int, message: str, **fields) -> None:
     logging.getLogger(LOGGER).log(level, message, extra={"fields": fields})
+
+
+def log_reload(result, trigger: str) -> None:
+    """A rule-set reload (a `generations.ReloadResult`), with its diagnostics: rule
+    files are the service's own, not a client's."""
+    log(logging.WARNING if result.outcome == "rejected" else logging.INFO, "rules reload",
+        trigger=trigger, result=result.outcome, generation=result.serving.id,
+        previous=result.previous.id if result.previous else None,
+        diagnostics=[f"{d.location.file}:{d.location.line}:{d.location.column}: "
+                     f"{d.severity}[{d.code}]: {d.message}" for d in result.diagnostics])
 
 
 def log_config(level: str = "info") -> dict:

@@ -1,0 +1,120 @@
+"""Auditing disputed rejections: a tamper-evident store of the requests we submitted and
+what the platforms answered, replayed as of each request's date to show, clause by
+clause, whether a response is consistent with the platform's own published policy.
+
+The package, from the bottom up:
+
+- `records`: cases, responses and disputes, as values;
+- `ledger`: the hash chain; `database`: connections (SQLite today, by URL);
+  `migrations`: the schema; `store`: the repository every command goes through;
+- `redaction`: masking personal data before storage; `intake`: evidence to a case;
+  `sheet`: the responses spreadsheets teams keep;
+- `consistency`: replay and the finding for one case; `overview`: many cases;
+  `calibration`: what recorded outcomes say about our likelihoods;
+- `blocks`, `reports`, `charts`, `render`: the reports in Markdown, HTML and JSON;
+- `commands`: the `takedown audit` commands, loaded only when one runs.
+
+How to use it: docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+
+__all__ = ["register", "DEFAULT_DB"]
+
+DEFAULT_DB = os.environ.get("TAKEDOWN_DB", "cases.db")
+
+
+def _date(text: str) -> str:
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
+
+
+def _run(name: str):
+    def run(args) -> int:
+        from engine.audit import commands
+
+        return getattr(commands, name)(args)
+
+    return run
+
+
+def register(sub) -> None:
+    """Add `takedown audit ...` to the command line: arguments only, nothing imported."""
+    audit = sub.add_parser("audit", help="record requests and platform responses, and audit "
+                           "rejections against the policy in force on the day")
+    commands = audit.add_subparsers(dest="audit_command", required=True,
+                                    parser_class=type(audit), metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
+                            help=f"the case store: a SQLite file or a sqlite:/// URL "
+                            f"(default: $TAKEDOWN_DB or {DEFAULT_DB})")
+        parser.set_defaults(run=_run(f"cmd_{name}"))
+        return parser
+
+    record = command("record", "evaluate evidence and store it as a case; prints the case id")
+    record.add_argument("evidence", nargs="+",
+                        help="evidence files or directories of .json files; - reads stdin")
+    record.add_argument("--rules", help="rule-set directory (default: the bundled rule sets)")
+    record.add_argument("--redact", default="default", metavar="default|none|FILE.yaml",
+                        help="what personal data to mask before storage (default: the built-in "
+                        "rules for phone numbers, handles and e-mail addresses)")
+
+    respond = command("respond", "record a platform's response to a case")
+    respond.add_argument("case", help="the case id, or the request's own id")
+    respond.add_argument("--outcome", required=True,
+                         help="page_removed, posts_removed, geo_blocked, no_action or pending "
+                         "(or rejected, withheld, posts only...)")
+    respond.add_argument("--reason", default="", help="the reason the platform gave")
+    respond.add_argument("--notes", default="", help="your own notes")
+    respond.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                         help="the date of the response (default: today)")
+
+    dispute = command("dispute", "record a dispute raised against a platform's response")
+    dispute.add_argument("case", help="the case id, or the request's own id")
+    dispute.add_argument("--text", required=True, help="what is disputed, and where it was raised")
+    dispute.add_argument("--clause", action="append", default=[], metavar="RULESET/RULE",
+                         help="a clause the dispute rests on (repeatable), e.g. "
+                         "meta.human-exploitation/smuggling-offer")
+    dispute.add_argument("--by", default="", help="who raised it")
+    dispute.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="default: today")
+
+    imported = command("import", "import the platforms' responses from a CSV spreadsheet, "
+                       "all rows or none")
+    imported.add_argument("sheet", metavar="RESPONSES.csv",
+                          help="columns: case_id or request_id, date, outcome, and optionally "
+                          "reason, notes, dispute, disputed_clauses (docs/audit.md)")
+    imported.add_argument("--check", action="store_true",
+                          help="check the file and say what would be imported, store nothing")
+
+    case = command("case", "the consistency report for one case")
+    case.add_argument("case", help="the case id, or the request's own id")
+    case.add_argument("--rules", help="rule-set directory to replay with (default: the bundled "
+                      "rule sets)")
+    _report_options(case)
+
+    report = command("report", "the report over many cases")
+    report.add_argument("--platform", help="only this platform (meta covers facebook, "
+                        "instagram and threads)")
+    report.add_argument("--from", dest="since", type=_date, metavar="YYYY-MM-DD",
+                        help="only requests submitted on or after this date")
+    report.add_argument("--to", dest="until", type=_date, metavar="YYYY-MM-DD",
+                        help="only requests submitted on or before this date")
+    report.add_argument("--period", choices=("auto", "month", "quarter", "year"),
+                        default="auto", help="how to group by date (default: at most 12 periods)")
+    _report_options(report)
+
+    command("verify", "recompute the hash chain and name the first broken record")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    parser.add_argument("--output", "-o", metavar="FILE",
+                        help="write the report to FILE and print its path (default: stdout)")

@@ -1,0 +1,284 @@
+"""The `takedown audit` commands: a thin face over the store, the intake, the
+consistency replay and the reports. Loaded only when one of them runs.
+
+Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (verify),
+2 wrong usage (including a store that cannot be opened), 3 invalid evidence or an
+invalid responses sheet, 4 invalid rule sets or no rule set in force.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import rules
+from engine import cli
+from engine.audit.calibration import Calibration, observe
+from engine.audit.consistency import case_report, replay
+from engine.audit.intake import IntakeError, prepare_case
+from engine.audit.overview import overview, platforms_named
+from engine.audit.records import Dispute, Response, response_outcome
+from engine.audit.redaction import RedactionError, rules_from
+from engine.audit.render import to_html, to_markdown
+from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
+from engine.audit.sheet import read_sheet
+from engine.audit.store import CaseStore, StoreError, open_store
+from engine.evaluation import NoRulesetInForce
+
+__all__ = ["cmd_record", "cmd_respond", "cmd_dispute", "cmd_import", "cmd_case", "cmd_report",
+           "cmd_verify", "check_calibration", "CheckCalibration"]
+
+
+def _fail(message: str, code: int = cli.EXIT_USAGE) -> int:
+    print(f"takedown audit: {message}", file=sys.stderr)
+    return code
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
+
+
+def _open(args, create: bool = True) -> CaseStore | int:
+    try:
+        return open_store(args.db, create=create)
+    except StoreError as error:
+        return _fail(str(error))
+
+
+def cmd_record(args) -> int:
+    try:
+        redaction = rules_from(args.redact)
+    except RedactionError as error:
+        return _fail(str(error))
+    missing = [p for p in args.evidence if p != "-" and not Path(p).exists()]
+    if missing:
+        return _fail(f"no such file or directory: {', '.join(missing)}")
+    engine = cli._engine(args)
+    if isinstance(engine, int):
+        return engine
+    store = _open(args)
+    if isinstance(store, int):
+        return store
+    many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
+    status = cli.EXIT_OK
+    with store:
+        for name, evidence, problems in cli._evidence_inputs(args.evidence):
+            if evidence is None:
+                print(rules.render_text(problems, {}), file=sys.stderr)
+                status = max(status, cli.EXIT_EVIDENCE)
+                continue
+            try:
+                case = prepare_case(engine, evidence, redaction, name)
+            except NoRulesetInForce as error:
+                print(rules.render_text([cli._no_ruleset(error, name)], {}), file=sys.stderr)
+                status = max(status, cli.EXIT_RULES)
+                continue
+            except IntakeError as error:
+                status = max(status, _fail(f"{name}: {error}", cli.EXIT_EVIDENCE))
+                continue
+            stored, is_new = store.record_case(case)
+            again = "" if is_new else "already recorded"
+            if many:
+                print(f"{stored.id}  {name}" + (f"  ({again})" if again else ""))
+            else:
+                print(stored.id)
+                if again:
+                    print(f"takedown audit: {name} was {again} as {stored.id}", file=sys.stderr)
+    return status
+
+
+def cmd_respond(args) -> int:
+    outcome = response_outcome(args.outcome)
+    if outcome is None:
+        return _fail(f"{args.outcome!r} is not an outcome: write page_removed, posts_removed, "
+                     "geo_blocked, no_action or pending")
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            case = store.find(args.case)
+            date = args.date or _today()
+            if date < case.submitted:
+                return _fail(f"{date} is before the request was submitted ({case.submitted})")
+            added = store.add([Response(case.id, date, outcome, args.reason, args.notes,
+                                        "takedown audit respond")])
+        except StoreError as error:
+            return _fail(str(error))
+    if added.responses:
+        print(f"{case.id}: {outcome} on {date} recorded (record {added.responses[0].seq})")
+    else:
+        print(f"{case.id}: this response was already recorded")
+    return cli.EXIT_OK
+
+
+def cmd_dispute(args) -> int:
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            case = store.find(args.case)
+            known = {f"{r['ruleset']}/{r['rule']}" for r in case.decision.get("reasons", [])}
+            for clause in args.clause:
+                if clause not in known:
+                    print(f"takedown audit: note: {clause} is not among the rules that hold "
+                          f"for {case.id} ({', '.join(sorted(known)) or 'none'})", file=sys.stderr)
+            added = store.add(disputes=[Dispute(case.id, args.date or _today(), args.text,
+                                                tuple(args.clause), args.by,
+                                                "takedown audit dispute")])
+        except StoreError as error:
+            return _fail(str(error))
+    print(f"{case.id}: dispute recorded" + (f" (record {added.disputes[0].seq})"
+                                            if added.disputes else " already"))
+    return cli.EXIT_OK
+
+
+def cmd_import(args) -> int:
+    if not Path(args.sheet).is_file():
+        return _fail(f"no such file: {args.sheet}")
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request())
+        if sheet.ignored_columns:
+            print(f"takedown audit: ignoring columns {', '.join(sheet.ignored_columns)}",
+                  file=sys.stderr)
+        if sheet.problems:
+            for problem in sheet.problems[:50]:
+                print(f"{args.sheet}:{problem}", file=sys.stderr)
+            more = len(sheet.problems) - 50
+            if more > 0:
+                print(f"... and {more} more", file=sys.stderr)
+            return _fail(f"nothing imported: {len(sheet.problems)} problems in "
+                         f"{sheet.rows} rows of {args.sheet}", cli.EXIT_EVIDENCE)
+        if args.check:
+            print(f"{args.sheet}: {sheet.rows} rows, {len(sheet.responses)} responses and "
+                  f"{len(sheet.disputes)} disputes would be imported")
+            return cli.EXIT_OK
+        print(f"takedown audit: {sheet.rows} rows checked, storing them in one transaction",
+              file=sys.stderr, flush=True)
+        try:
+            added = store.add(sheet.responses, sheet.disputes)
+        except StoreError as error:
+            return _fail(f"nothing imported: {error}")
+    skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
+    print(f"imported {len(added.responses)} responses and {len(added.disputes)} disputes from "
+          f"{args.sheet}{skipped}")
+    return cli.EXIT_OK
+
+
+def _write(args, model: Mapping, blocks, title: str) -> int:
+    if args.format == "json":
+        text = json.dumps(model, ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "html":
+        text = to_html(blocks(model), title)
+    else:
+        text = to_markdown(blocks(model))
+    if args.output:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(path)
+    else:
+        sys.stdout.write(text)
+    return cli.EXIT_OK
+
+
+def cmd_case(args) -> int:
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            case = store.find(args.case)
+        except StoreError as error:
+            return _fail(str(error))
+        engine = cli._engine(args)
+        if isinstance(engine, int):
+            return engine
+        played = replay(engine, case)
+        responses = store.responses(case.id).get(case.id, [])
+        disputes = store.disputes(case.id).get(case.id, [])
+        # calibrated on the other cases: a case's own response must not inform its prediction
+        calibration = Calibration(o for o in observe(store.cases(), store.responses())
+                                  if o.case_id != case.id)
+        model = case_report(case, responses, disputes, played, store.verify(),
+                            calibration.calibrate(played.decision), prepared=_today())
+    return _write(args, model, case_blocks, case_title(model))
+
+
+def cmd_report(args) -> int:
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        cases = store.cases(platforms_named(args.platform), args.since, args.until)
+        model = overview(cases, store.responses(), store.disputes(), platform=args.platform,
+                         since=args.since, until=args.until, period=args.period,
+                         prepared=_today())
+    return _write(args, model, overview_blocks, overview_title(model))
+
+
+def cmd_verify(args) -> int:
+    store = _open(args, create=False)
+    if isinstance(store, int):
+        return store
+    with store:
+        result = store.verify()
+        counts = store.counts()
+    kinds = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
+    if result.is_intact:
+        head = (f"; head: record {result.head.seq}, sha256 {result.head.hash}" if result.head
+                else "")
+        print(f"intact: {result.records} records ({kinds}){head}")
+        return cli.EXIT_OK
+    first = result.first_problem
+    print(f"broken at record {first.seq}: {first.problem}")
+    if len(result.problems) > 1:
+        print(f"({len(result.problems) - 1} more problems after it)")
+    return cli.EXIT_FAILED
+
+
+# `takedown check --db`: the calibrated likelihood beside the rule-based one
+
+class CheckCalibration:
+    def __init__(self, calibration: Calibration):
+        self.calibration = calibration
+
+    def fields(self, document: Mapping) -> dict:
+        """The fields `takedown check --format json --db` adds to a decision."""
+        found = self.calibration.calibrate(document)
+        return {"calibrated_likelihood": found["likelihood"] if found else None,
+                "calibration": found["basis"] if found else None}
+
+    def annotate(self, text: str, document: Mapping, markdown: bool = False) -> str:
+        """The rendered decision with a line for the calibrated likelihood, under the
+        rule-based one."""
+        found = self.calibration.calibrate(document)
+        label = "**Calibrated likelihood**" if markdown else "Calibrated likelihood"
+        if found is None:
+            line = f"{label}: none yet (no recorded response bears on this request)"
+        else:
+            basis = found["basis"]
+            line = (f"{label}: {round(found['likelihood'] * 100)}% (from "
+                    f"{basis['cases']} recorded responses for {basis['kind']} {basis['group']}, "
+                    f"{basis['accepted']} acted on; estimate {round(basis['posterior_mean'] * 100)}%"
+                    f" against {round(basis['prior_mean'] * 100)}% declared)")
+        lines = text.split("\n")
+        at = next((i + 1 for i, x in enumerate(lines) if "Likelihood of acceptance" in x),
+                  len(lines))
+        return "\n".join(lines[:at] + [line] + lines[at:])
+
+
+def check_calibration(db: str) -> CheckCalibration | int:
+    try:
+        with open_store(db, create=False) as store:
+            return CheckCalibration(Calibration(observe(store.cases(), store.responses())))
+    except StoreError as error:
+        print(f"takedown check: {error}", file=sys.stderr)
+        return cli.EXIT_USAGE

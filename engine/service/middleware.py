@@ -1,0 +1,147 @@
+"""What every request goes through, as one plain ASGI middleware: a request id, the size
+limit, a log line with timings, metrics, and a last line of defence that turns any
+exception into a 500 problem without a traceback.
+
+Plain ASGI rather than a `BaseHTTPMiddleware`: it costs a few microseconds, and it sees
+the body as it arrives, so a body over the limit is refused when its declared length is
+read, or (sent in chunks) as soon as it goes past the limit, never parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Collection
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.service.logs import log
+from engine.service.metrics import Metrics
+from engine.service.problems import MEDIA_TYPE, problem_body
+
+__all__ = ["ServiceMiddleware", "BodyTooLarge", "REQUEST_ID_HEADER"]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: logged at debug level
+
+
+class BodyTooLarge(Exception):
+    """Raised while the body is received, as soon as it passes the limit."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class ServiceMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int,
+                 max_batch_bytes: int, batch_paths: Collection[str] = (),
+                 known_paths: Collection[str] = ()):
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.max_batch_bytes = max_batch_bytes
+        self.batch_paths = frozenset(batch_paths)
+        self.known_paths = frozenset(known_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        fields = state["log"] = {}  # what the handler adds to the log line
+        path = scope["path"]
+        limit = self.max_batch_bytes if path in self.batch_paths else self.max_body_bytes
+        sizes = {"in": 0, "out": 0}
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            elif message["type"] == "http.response.body":
+                sizes["out"] += len(message.get("body", b""))
+            await send(message)
+
+        async def receive_limited() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                sizes["in"] += len(message.get("body", b""))
+                if sizes["in"] > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        self.metrics.in_flight.inc()
+        try:
+            declared = _content_length(scope)
+            if declared is not None and declared > limit:
+                await _too_large(send_with_id, limit, request_id)
+            else:
+                await self.app(scope, receive_limited, send_with_id)
+        except BodyTooLarge as error:
+            if not status:
+                await _too_large(send_with_id, error.limit, request_id)
+        except Exception:
+            # Logged by type and place only (see logs.py); the client gets the request id.
+            logging.getLogger("takedown.service").exception(
+                "unhandled error", extra={"fields": {"request_id": request_id}})
+            if not status:
+                await send_with_id(_start(500))
+                await send_with_id({"type": "http.response.body", "body": problem_body(
+                    500, "internal-error", "internal error",
+                    "the service failed to answer; quote the request id when reporting it",
+                    request_id=request_id)})
+        finally:
+            self.metrics.in_flight.dec()
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or (
+                path if path in self.known_paths else "unmatched")
+            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+            self.metrics.duration.labels(template).observe(elapsed)
+            log(logging.DEBUG if path in _QUIET and status < 400 else logging.INFO, "request",
+                request_id=request_id, method=scope["method"], route=template, status=status,
+                duration_ms=round(elapsed * 1000, 3), bytes_in=sizes["in"],
+                bytes_out=sizes["out"], **fields)
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain token, so that logs on both sides
+    join up; otherwise a new one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _GIVEN_ID.fullmatch(text):
+                return text
+    return uuid.uuid4().hex
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses such a request before it gets here
+    return None
+
+
+def _start(status: int, *extra: tuple[bytes, bytes]) -> Message:
+    return {"type": "http.response.start", "status": status,
+            "headers": [(b"content-type", MEDIA_TYPE.encode()), *extra]}
+
+
+async def _too_large(send: Send, limit: int, request_id: str) -> None:
+    await send(_start(413, (b"connection", b"close")))
+    await send({"type": "http.response.body", "body": problem_body(
+        413, "body-too-large", "request body too large",
+        f"the body is larger than {limit} bytes; split the work over several requests",
+        request_id=request_id, limit=limit)})

@@ -1,0 +1,99 @@
+"""The reports as documents: Markdown that shows evidence as written, HTML that is one
+self-contained file, and JSON that is the same model both are written from."""
+
+import re
+
+import pytest
+
+from engine.audit.blocks import Callout, Code, Heading, Link, Mark, Paragraph, Quote, Table
+from engine.audit.consistency import case_report, replay
+from engine.audit.overview import overview
+from engine.audit.render import to_html, to_markdown
+from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
+from engine.audit.store import open_store
+
+
+@pytest.fixture(scope="module")
+def letter(sample_db, audit_engine):
+    with open_store(sample_db, create=False) as store:
+        case = store.find("NCA-2023-0412")
+        return case_report(case, store.responses(case.id)[case.id],
+                           store.disputes(case.id)[case.id], replay(audit_engine, case),
+                           store.verify(), prepared="2026-01-02")
+
+
+@pytest.fixture(scope="module")
+def many(sample_db):
+    with open_store(sample_db, create=False) as store:
+        return overview(store.cases(), store.responses(), store.disputes(),
+                        prepared="2026-01-02")
+
+
+def test_evidence_text_cannot_become_markdown():
+    text = to_markdown([Paragraph(("# not a heading *nor emphasis* <script>x</script> | [a](b)",)),
+                        Quote(("- not a list\n> nor a quote",))])
+    assert "\\# not a heading \\*nor emphasis\\* \\<script\\>" in text
+    assert "\\| \\[a\\](b)" in text and "> \\- not a list\n> \\> nor a quote" in text
+
+
+def test_evidence_text_cannot_become_html():
+    page = to_html([Heading(1, "<b>title</b>"), Paragraph(("<img src=x onerror=alert(1)>",
+                                                           Mark("<i>", "a \"note\""),
+                                                           Link("here", 'https://x.example/"q'),
+                                                           Code("<code>"))),
+                    Table(("a",), (("<td>",),)), Callout("inconsistent", ("<p>",))], "<t>")
+    assert "<img" not in page and "<b>" not in page and "<i>" not in page
+    assert '<mark title="a &quot;note&quot;">&lt;i&gt;</mark>' in page
+    assert 'href="https://x.example/&quot;q"' in page
+
+
+def test_the_letter_says_what_an_auditor_needs(letter):
+    text = to_markdown(case_blocks(letter))
+    assert case_title(letter).startswith("Request NCA-2023-0412 to Facebook: Facebook's response "
+                                         "falls short")
+    for expected in ("On 12 April 2023, National Crime Agency (law enforcement, GB) asked "
+                     "Facebook to remove the page “Safe Travel Europe”",
+                     "On 19 April 2023, Facebook rejected the request, saying: “This Page "
+                     "doesn't go against our Community Standards.”",
+                     "**Inconsistent.** Facebook did less than its own published policy requires",
+                     "> posts may not offer to carry out smuggling of people across borders",
+                     "`meta.human-exploitation/smuggling-offer` (version 2022-12-07)",
+                     "price **3000 pounds** [price, marked by analyst-7]",
+                     "| `repeated-violations` | `page_violation_limit` (an estimate) | \\>= 5 | "
+                     "2 of 4 | not met | 3 short |",
+                     "The replay reproduces the decision recorded",
+                     "Personal data was masked before storage (three matches of rule phone)",
+                     "recomputing every hash found no break"):
+        assert expected in text, expected
+    assert "900123" not in text
+
+
+def test_html_is_one_file_that_fetches_nothing(letter, many):
+    for page in (to_html(case_blocks(letter), case_title(letter)),
+                 to_html(overview_blocks(many), overview_title(many))):
+        assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+        assert "default-src 'none'" in page and "@media print" in page
+        # nothing is loaded: links only, no src=, no url(), no @import
+        assert not re.search(r"\ssrc=|url\(|@import|<link\b", page)
+    overview_page = to_html(overview_blocks(many), overview_title(many))
+    assert overview_page.count("<svg") == 4  # platforms, clauses, acceptance, reliability
+
+
+def test_the_overview_reads_as_a_summary(many):
+    text = to_markdown(overview_blocks(many))
+    totals = many["totals"]
+    assert (f"**{totals['flagged']} flagged, {totals['closed']} closed, "
+            f"{totals['no_action']} rejected.**") in text
+    for heading in ("## By platform", "## Predicted and actual",
+                    "### Clauses most often behind inconsistent rejections",
+                    "## Acceptance over time", "## Calibration of the likelihoods", "## Cases"):
+        assert heading in text
+    assert "Brier score" in text and "| `meta.human-exploitation/smuggling-offer` |" in text
+
+
+def test_an_empty_selection_still_reports(tmp_path):
+    with open_store(tmp_path / "empty.db") as store:
+        model = overview(store.cases(), store.responses(), store.disputes())
+    text = to_markdown(overview_blocks(model))
+    assert "**0 flagged, 0 closed, 0 rejected.**" in text and "No case matches." in text
+    assert "<svg" not in to_html(overview_blocks(model), "empty")

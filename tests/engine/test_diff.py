@@ -1,0 +1,265 @@
+"""`takedown diff`: the changes between two versions of a rule set, and the decisions
+they turn.
+
+The decisive property: over the fixtures, `diff` lists exactly the decisions that the
+policy change flips. The expected flips are computed here without `engine.diffing`:
+from rule-set directories in which only one of the two versions is left, through
+`Engine.from_paths` and `Engine.check`, on the date the documented rule gives; and, on
+the day a version takes over, from the bundled rule sets themselves, the day before
+against the day of the change.
+"""
+
+import dataclasses
+import datetime
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import Engine, load_evidence
+from engine.cli import main
+from engine.diffing import compare_rulesets, judgement_days
+from rules import changed_parts, load_ruleset, parse
+from tests.engine.support import FIXTURES, PINNED_RULES, fixture_id, fixture_paths
+
+HUMAN_EXPLOITATION = Path("meta") / "human-exploitation"
+# Pairs of versions of Meta's human-exploitation policy, each of which flips decisions.
+PAIRS = [("2019-09-03", "2022-12-07"), ("2022-12-07", "2023-12-05")]
+
+
+def _diff_json(capsys, *args: str) -> dict:
+    status = main(["diff", *args, "--format", "json"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    return json.loads(out)
+
+
+def _with_only(rules_dir: Path, version: Path, where: Path) -> Path:
+    """A copy of `rules_dir` in which `version` is the only version of its rule set."""
+    copy = where / version.stem / rules_dir.name
+    shutil.copytree(rules_dir, copy)
+    for other in (copy / HUMAN_EXPLOITATION).glob("*.yaml"):
+        if other.name != version.name:
+            other.unlink()
+    return copy
+
+
+def _covered_fixtures(ruleset):
+    for path in fixture_paths():
+        evidence, problems = load_evidence(path)
+        assert evidence is not None, problems
+        if ruleset.covers(evidence.platform):
+            yield path, evidence
+
+
+def _flips(report: dict) -> dict:
+    return {c["evidence"]: (c["old"]["outcome"], c["new"]["outcome"])
+            for c in report["decisions"]["changed"] if "outcome" in c["changes"]}
+
+
+@pytest.mark.parametrize(("old_version", "new_version"), PAIRS)
+def test_diff_lists_exactly_the_decisions_the_change_flips(bundled_rules, tmp_path, capsys,
+                                                           old_version, new_version):
+    old_file = bundled_rules / HUMAN_EXPLOITATION / f"{old_version}.yaml"
+    new_file = bundled_rules / HUMAN_EXPLOITATION / f"{new_version}.yaml"
+    old, _ = load_ruleset(old_file)
+    new, _ = load_ruleset(new_file)
+    old_engine = Engine.from_paths([_with_only(bundled_rules, old_file, tmp_path)])
+    new_engine = Engine.from_paths([_with_only(bundled_rules, new_file, tmp_path)])
+    expected = {}
+    for path, evidence in _covered_fixtures(new):
+        # The documented date: the submission date, not before both versions apply.
+        day = max(evidence.submitted, old.effective_from, new.effective_from)
+        before = old_engine.check(evidence, day, explain=False).outcome
+        after = new_engine.check(evidence, day, explain=False).outcome
+        if before != after:
+            expected[fixture_id(path)] = (before, after)
+    assert expected, "the change flips no fixture: this test would prove nothing"
+
+    report = _diff_json(capsys, str(old_file), str(new_file), "--corpus", str(FIXTURES),
+                        "--rules", str(bundled_rules))
+    assert _flips(report) == expected
+    assert sorted(report["decisions"]["flips"]) == sorted(expected)
+
+
+def test_on_the_day_of_a_change_the_flips_are_the_bundled_rule_sets_own(bundled_rules, engine,
+                                                                          capsys):
+    """With --as-of the day a version takes over, diff agrees with the bundled rule sets
+    judged the day before and the day itself, when nothing else changes on that day."""
+    old_file = bundled_rules / HUMAN_EXPLOITATION / "2022-12-07.yaml"
+    new_file = bundled_rules / HUMAN_EXPLOITATION / "2023-12-05.yaml"
+    new, _ = load_ruleset(new_file)
+    day = new.effective_from
+    eve = day - datetime.timedelta(days=1)
+    for ruleset in engine.registry:
+        if ruleset.id != new.id:
+            dates = {ruleset.effective_from, ruleset.effective_until}
+            dates |= {start for p in ruleset.parameters.values() for start, _ in p.values}
+            assert day not in dates, f"{ruleset.id} {ruleset.version} also changes on {day}"
+    expected = {}
+    for path, evidence in _covered_fixtures(new):
+        before = engine.check(evidence, eve, explain=False).outcome
+        after = engine.check(evidence, day, explain=False).outcome
+        if before != after:
+            expected[fixture_id(path)] = (before, after)
+    assert expected
+
+    report = _diff_json(capsys, str(old_file), str(new_file), "--corpus", str(FIXTURES),
+                        "--rules", str(bundled_rules), "--as-of", day.isoformat())
+    assert _flips(report) == expected
+    assert {c["as_of"]["old"] for c in report["decisions"]["changed"]} == {day.isoformat()}
+
+
+def test_each_changed_decision_is_given_in_full_on_both_sides(bundled_rules, capsys):
+    report = _diff_json(capsys, str(bundled_rules / HUMAN_EXPLOITATION / "2022-12-07.yaml"),
+                        str(bundled_rules / HUMAN_EXPLOITATION / "2023-12-05.yaml"),
+                        "--corpus", str(FIXTURES), "--rules", str(bundled_rules))
+    journalist = next(c for c in report["decisions"]["changed"]
+                      if c["evidence"] == "meta/journalist-quotes-advert.json")
+    assert journalist["changes"][0] == "outcome"
+    assert [r["rule"] for r in journalist["old"]["reasons"]] == ["smuggling-offer"]
+    assert [e["exception"] for e in journalist["new"]["exceptions"]] == [
+        "condemnation-awareness-or-news"]
+    versions = {side: {r["id"]: r["version"] for r in journalist[side]["rulesets"]}
+                for side in ("old", "new")}
+    assert versions["old"]["meta.human-exploitation"] == "2022-12-07"
+    assert versions["new"]["meta.human-exploitation"] == "2023-12-05"
+    assert {k: v for k, v in versions["old"].items() if k != "meta.human-exploitation"} == {
+        k: v for k, v in versions["new"].items() if k != "meta.human-exploitation"}
+    assert "x/account-turkish-boat-adverts.json" in report["decisions"]["not_covered"]
+
+
+def test_the_date_moves_into_the_period_both_versions_apply_in():
+    old, _ = load_ruleset(PINNED_RULES / HUMAN_EXPLOITATION / "2019-09-03.yaml")
+    new, _ = load_ruleset(PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml")
+    day = datetime.date
+    assert judgement_days(day(2021, 1, 5), old, new) == (day(2022, 12, 7),) * 2
+    assert judgement_days(day(2024, 3, 1), old, new) == (day(2024, 3, 1),) * 2
+    ending = dataclasses.replace(old, effective_until=day(2022, 1, 1))
+    # Periods that never meet: each version is judged within its own.
+    assert judgement_days(day(2024, 3, 1), ending, new) == (day(2021, 12, 31), day(2024, 3, 1))
+
+
+# What the files say
+
+def _edited(tmp_path: Path, edits: list[tuple[str, str]]) -> Path:
+    text = (PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "new.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _changes(old: Path, new: Path) -> set:
+    before, problems = load_ruleset(old)
+    after, more = load_ruleset(new)
+    assert before is not None and after is not None, problems + more
+    return {(c.section, c.item, c.field, c.kind, c.old, c.new, c.parts)
+            for c in compare_rulesets(before, after)}
+
+
+def test_a_change_of_layout_is_no_change(tmp_path, capsys):
+    old = PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml"
+    new = _edited(tmp_path, [(
+        "    when: |\n      post.signals.offers_crossing\n      or (post.text mentions crossing"
+        " or post.translation mentions crossing)\n         and (post.signals.price is known or"
+        " any(c in post.signals.contacts))\n",
+        "    when: post.signals.offers_crossing or ((post.text mentions crossing) or"
+        " post.translation mentions crossing) and (post.signals.price is known  or  any(c in"
+        " post.signals.contacts))  # one line\n")])
+    assert _changes(old, new) == set()
+    assert main(["diff", str(old), str(new)]) == 0
+    assert "say the same thing" in capsys.readouterr().out
+
+
+def test_changes_are_listed_by_what_they_touch(tmp_path):
+    old = PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml"
+    new = _edited(tmp_path, [
+        ("        when: post.context.condemnation or post.context.awareness\n",
+         "        when: |\n          post.context.condemnation or post.context.awareness\n"
+         "          or post.context.news_reporting\n"),
+        ("    values: {2019-09-03: 5}\n", "    values: {2019-09-03: 5, 2024-10-02: 3}\n"),
+        ("    confidence: 0.7\n", "    confidence: 0.8\n"),
+        ("      says: content that asks someone for a smuggling service\n",
+         "      says: content that asks anyone for a smuggling service\n"),
+        ("         >= page_violation_limit\n", "         > page_violation_limit\n"),
+    ])
+    old_cite = "he, Do not post: content that asks someone for a smuggling service"
+    new_cite = "he, Do not post: content that asks anyone for a smuggling service"
+    assert _changes(old, new) == {
+        ("rules", "smuggling-offer unless condemnation-or-awareness", "when", "changed",
+         "post.context.condemnation or post.context.awareness",
+         "post.context.condemnation or post.context.awareness or post.context.news_reporting",
+         ((None, "post.context.news_reporting"),)),
+        ("parameters", "page_violation_limit", "value from 2024-10-02", "added", None, "3", ()),
+        ("rules", "page-for-smuggling", "confidence", "changed", "0.7", "0.8", ()),
+        ("rules", "smuggling-request", "cites", "removed", old_cite, None, ()),
+        ("rules", "smuggling-request", "cites", "added", None, new_cite, ()),
+        ("rules", "page-for-smuggling", "when", "changed",
+         "page.signals.advertises_smuggling or page.signals.dedicated or count(p in page.posts "
+         "where (p violates smuggling-offer or p violates smuggling-request) and p.posted "
+         "within counting_window before request.submitted) >= page_violation_limit",
+         "page.signals.advertises_smuggling or page.signals.dedicated or count(p in page.posts "
+         "where (p violates smuggling-offer or p violates smuggling-request) and p.posted "
+         "within counting_window before request.submitted) > page_violation_limit",
+         (("count(p in page.posts where (p violates smuggling-offer or p violates "
+           "smuggling-request) and p.posted within counting_window before request.submitted) "
+           ">= page_violation_limit",
+           "count(p in page.posts where (p violates smuggling-offer or p violates "
+           "smuggling-request) and p.posted within counting_window before request.submitted) "
+           "> page_violation_limit"),)),
+    }
+
+
+def test_rules_and_exceptions_added_and_removed_between_the_pinned_versions():
+    changes = _changes(PINNED_RULES / HUMAN_EXPLOITATION / "2019-09-03.yaml",
+                       PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml")
+    whole = {(c[1], c[3]) for c in changes if c[0] == "rules" and not c[2]}
+    assert ("smuggling-request", "added") in whole
+    assert ("smuggling-request unless safety-or-asylum-information", "added") in whole
+    assert ("rule set", "", "version", "changed", "2019-09-03", "2022-12-07", ()) in changes
+
+
+def test_the_parts_that_differ_are_the_smallest():
+    def tree(text):
+        node, problems = parse(text)
+        assert node is not None, problems
+        return node
+
+    assert changed_parts(tree("count(p in page.posts where p.x) >= 5"),
+                         tree("count(p in page.posts where p.x) >= 3")) == [("5", "3")]
+    assert changed_parts(tree("a or b or c"), tree("c or (a) or b")) == [
+        ("a or b or c", "c or a or b")]
+    assert changed_parts(tree("a and b and c"), tree("a and d")) == [
+        ("b", None), ("c", None), (None, "d")]
+    assert changed_parts(tree("post.x and (post.y or post.z)"),
+                         tree("post.x and (post.y or post.w)")) == [("post.z", "post.w")]
+    assert changed_parts(tree("post.x"), tree("post.x")) == []
+
+
+@pytest.mark.parametrize("form", ["text", "markdown"])
+def test_reports_for_people_show_both_decisions_side_by_side(bundled_rules, capsys, form):
+    status = main(["diff", str(bundled_rules / HUMAN_EXPLOITATION / "2022-12-07.yaml"),
+                   str(bundled_rules / HUMAN_EXPLOITATION / "2023-12-05.yaml"),
+                   "--corpus", str(FIXTURES / "meta" / "journalist-quotes-advert.json"),
+                   "--rules", str(bundled_rules), "--format", form])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "condemnation-awareness-or-news" in out
+    header = next(line for line in out.splitlines() if "2022-12-07" in line and "2023-12-05"
+                  in line and "->" not in line)
+    assert header.index("2022-12-07") < header.index("2023-12-05")
+    if form == "markdown":
+        assert "| **outcome** | posts_removed | no_action |" in out
+
+
+def test_usage_and_rule_errors_have_their_exit_codes(tmp_path, capsys):
+    good = PINNED_RULES / HUMAN_EXPLOITATION / "2022-12-07.yaml"
+    assert main(["diff", str(good), str(tmp_path / "missing.yaml")]) == 2
+    broken = _edited(tmp_path, [("post.signals.solicits_smuggling\n",
+                                 "post.signals.solicits_smugling\n")])
+    assert main(["diff", str(good), str(broken)]) == 4
+    assert "N001" in capsys.readouterr().err
