@@ -30,7 +30,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import rules
@@ -39,7 +39,8 @@ from engine.evaluation import Engine, NoRulesetInForce
 from engine.evidence import Evidence, load_evidence
 
 __all__ = ["Change", "DecisionChange", "CorpusComparison", "compare_rulesets",
-           "compare_corpus", "stand_in", "judgement_days", "decision_changes", "register"]
+           "compare_corpus", "corpus_evidence", "stand_in", "judgement_days", "decision_changes",
+           "register"]
 
 SECTIONS = ("rule set", "sources", "parameters", "lexicons", "rules", "tests")
 
@@ -77,7 +78,7 @@ def compare_rulesets(old: rules.RuleSet, new: rules.RuleSet) -> list[Change]:
     out += _keyed("sources", old.sources, new.sources, _source_fields, _source_summary)
     out += _keyed("parameters", old.parameters, new.parameters, _parameter_fields,
                   _parameter_summary)
-    out += _keyed("lexicons", old.lexicons, new.lexicons, _lexicon_fields, _lexicon_summary)
+    out += _lexicons(old.lexicons, new.lexicons)
     out += _rules(old, new)
     old_tests = [t.name for t in old.tests]
     new_tests = [t.name for t in new.tests]
@@ -153,8 +154,23 @@ def _parameter_summary(p: rules.Parameter) -> str:
     return f"{p.unit}: {values}" + (" (estimated)" if p.estimated else "")
 
 
-def _lexicon_fields(lexicon) -> dict:
-    return {language: _show(words) for language, words in lexicon.entries}
+def _lexicons(old: dict, new: dict) -> list[Change]:
+    """Lexicons added or removed whole, and each word added or removed in a language."""
+    out = []
+    for name in dict.fromkeys([*old, *new]):
+        if name not in new:
+            out.append(Change("lexicons", name, "", "removed", old=_lexicon_summary(old[name])))
+        elif name not in old:
+            out.append(Change("lexicons", name, "", "added", new=_lexicon_summary(new[name])))
+        else:
+            before, after = dict(old[name].entries), dict(new[name].entries)
+            for language in dict.fromkeys([*before, *after]):
+                was, now = before.get(language, ()), after.get(language, ())
+                out += [Change("lexicons", name, language, "removed", old=word)
+                        for word in was if word not in now]
+                out += [Change("lexicons", name, language, "added", new=word)
+                        for word in now if word not in was]
+    return out
 
 
 def _lexicon_summary(lexicon) -> str:
@@ -259,10 +275,12 @@ class DecisionChange:
 
 @dataclass(frozen=True, slots=True)
 class CorpusComparison:
-    checked: int
+    """The decisions on a corpus that differ between two versions, and what was left out."""
+
+    checked: int  # requests judged under both versions
     changed: tuple[DecisionChange, ...]
     not_covered: tuple[str, ...] = ()  # requests about platforms neither version covers
-    problems: tuple[rules.Diagnostic, ...] = field(default=())  # invalid evidence, none in force
+    problems: tuple[rules.Diagnostic, ...] = ()  # invalid evidence, no rule set in force
 
     @property
     def flips(self) -> tuple[DecisionChange, ...]:
@@ -410,8 +428,9 @@ def render_changes_text(changes: list[Change], width: int = 88) -> list[str]:
             is_condition = change.field == "when" or (change.section == "rules" and not change.field)
             old, new = change.old, change.new
             short = all(v is None or (len(v) <= 40 and "\n" not in v) for v in (old, new))
-            if change.kind == "changed" and short and not is_condition:
-                out.append(f"  {mark} {label}: {old} -> {new}")
+            if short and not is_condition and (old is not None or new is not None):
+                shown = f"{old} -> {new}" if change.kind == "changed" else old or new
+                out.append(f"  {mark} {label}: {shown}")
                 continue
             out.append(f"  {mark} {label}" + (f" ({change.note})" if change.note else ""))
             for word, value in (("was", old), ("now", new)):
@@ -424,12 +443,15 @@ def render_changes_text(changes: list[Change], width: int = 88) -> list[str]:
                 out.append(f"      {word}: {lines[0]}")
                 out += [f"           {line}" for line in lines[1:]]
             for a, b in change.parts:
-                if a is not None and b is not None:
+                if a is not None and b is not None and len(a) + len(b) <= width - 21:
                     out.append(f"      differs: {a}  ->  {b}")
-                elif a is not None:
-                    out.append(f"      dropped: {a}")
-                else:
-                    out.append(f"      added:   {b}")
+                    continue
+                for word, part in (("differs:" if b is not None else "dropped:", a),
+                                   ("->" if a is not None else "added:", b)):
+                    if part is not None:
+                        lines = _pretty(part, width - 15)
+                        out.append(f"      {word:>8} {lines[0]}")
+                        out += [f"               {line}" for line in lines[1:]]
     return out
 
 

@@ -136,7 +136,7 @@ def _has_comment(condition: str) -> bool:
 
 def _edit(text: str, key, value, in_flow: bool, width: int) -> _Edit | None:
     """The splice that gives one condition its canonical layout."""
-    tree, problems = rules.parse(value.value)
+    tree, _ = rules.parse(value.value)
     if tree is None:  # cannot happen in a file that loaded; leave it alone
         return None
     start, end = value.start_mark.index, value.end_mark.index
@@ -166,15 +166,14 @@ def _edit(text: str, key, value, in_flow: bool, width: int) -> _Edit | None:
     after = f"  {comment}" if comment else ""
     eol = "\r\n" if "\r\n" in text else "\n"
     newline = eol if text[stop - 1:stop] == "\n" else ""
-    flat = rules.unparse_pretty(tree, width - column - len("when: "))
-    if "\n" not in flat:
-        scalar = _one_line(flat)
+    pretty = rules.unparse_pretty(tree, width - column - len("when: "))
+    if "\n" not in pretty:  # it fits on the line of its key
+        scalar = _one_line(pretty)
         if column + len("when: ") + len(scalar) <= width:
             return _Edit(head_start, stop, head + scalar + after + newline)
     indent = " " * (column + 2)
     lines = rules.unparse_pretty(tree, width - len(indent)).split("\n")
-    block = eol.join(["|" + after]
-                     + [indent + line for line in lines])
+    block = eol.join(["|" + after] + [indent + line for line in lines])
     return _Edit(head_start, stop, head + block + newline)
 
 

@@ -208,7 +208,8 @@ def cmd_case(args) -> int:
         calibration = Calibration(o for o in observe(store.cases(), store.responses())
                                   if o.case_id != case.id)
         model = case_report(case, responses, disputes, played, store.verify(),
-                            calibration.calibrate(played.decision), prepared=_today())
+                            store.record(case.seq).hash, calibration.calibrate(played.decision),
+                            prepared=_today())
     return _write(args, model, case_blocks, case_title(model))
 
 

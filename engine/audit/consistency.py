@@ -106,14 +106,14 @@ def replay(engine: Engine, case: Case) -> Replay:
         return Replay(recorded, False, None, (
             "the stored evidence no longer passes the evidence schema "
             f"({problems[0].message}); the report rests on the decision recorded then",),
-            tuple(_ruleset_rows(recorded, {})), ())
+            tuple(_ruleset_rows(recorded)), ())
     day = datetime.date.fromisoformat(case.submitted)
     try:
         replayed = engine.check(evidence, as_of=day, platform=case.platform).as_json()
     except NoRulesetInForce as error:
         return Replay(recorded, False, None, (
             f"{error} in the rule sets given; the report rests on the decision recorded then",),
-            tuple(_ruleset_rows(recorded, {})), ())
+            tuple(_ruleset_rows(recorded)), ())
     recorded_hashes = {(r["id"], r["version"]): r["sha256"] for r in recorded["rulesets"]}
     rows = _ruleset_rows(replayed, recorded_hashes)
     same_rules = (len(rows) == len(recorded_hashes)
@@ -133,10 +133,12 @@ def replay(engine: Engine, case: Case) -> Replay:
     return Replay(basis, True, reproduces, tuple(notes), tuple(rows), tuple(later))
 
 
-def _ruleset_rows(decision: Mapping, recorded_hashes: Mapping) -> list[dict]:
+def _ruleset_rows(decision: Mapping, recorded: Mapping | None = None) -> list[dict]:
+    """The rule sets a decision used, each with the hash recorded for that version (None
+    if the recording did not use it); without `recorded`, the decision is the recording."""
     return [{"id": r["id"], "version": r["version"], "kind": r["kind"], "sha256": r["sha256"],
-             "recorded_sha256": recorded_hashes.get((r["id"], r["version"]), r["sha256"])
-             if recorded_hashes else r["sha256"]}
+             "recorded_sha256": r["sha256"] if recorded is None
+             else recorded.get((r["id"], r["version"]))}
             for r in decision["rulesets"]]
 
 
@@ -285,9 +287,10 @@ def _redaction_summary(case: Case) -> dict:
 
 
 def case_report(case: Case, responses: Sequence[Response], disputes: Sequence[Dispute],
-                played: Replay, verification, calibrated: Mapping | None = None,
-                prepared: str | None = None) -> dict:
-    """Everything the consistency report for one case says, as JSON."""
+                played: Replay, verification, record_hash: str = "",
+                calibrated: Mapping | None = None, prepared: str | None = None) -> dict:
+    """Everything the consistency report for one case says, as JSON. `verification` is
+    the store's (`CaseStore.verify`), `record_hash` the hash of the case's record."""
     decision = played.decision
     response = latest(responses)
     finding = assess(decision, case.asks, response)
@@ -325,7 +328,8 @@ def case_report(case: Case, responses: Sequence[Response], disputes: Sequence[Di
         "errors": decision.get("errors", []),
         "replay": played.as_json(),
         "redactions": _redaction_summary(case),
-        "integrity": {"record": case.seq, "intact": verification.is_intact,
+        "integrity": {"record": case.seq, "hash": record_hash,
+                      "intact": verification.is_intact,
                       "problem": str(problem) if problem else None,
                       "records": verification.records,
                       "head": {"record": verification.head.seq, "hash": verification.head.hash}

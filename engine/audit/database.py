@@ -27,14 +27,11 @@ class StoreError(Exception):
 class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]: ...
 
 
 class Database(Protocol):
     dialect: str
-    url: str
 
     def transaction(self, write: bool = False) -> Any:
         """A context manager yielding a `Transaction`: committed when the block ends,
@@ -51,9 +48,6 @@ class _SqliteTransaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self._connection.execute(sql, params).fetchall()
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._connection.executemany(sql, rows)
-
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]:
         cursor = self._connection.execute(sql, params)
         while batch := cursor.fetchmany(500):
@@ -68,7 +62,6 @@ class SqliteDatabase:
 
     def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
-        self.url = f"sqlite:///{self.path}"
         if not create and not self.path.exists():
             raise StoreError(f"no case store at {self.path}")
         if create:

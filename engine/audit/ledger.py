@@ -55,9 +55,6 @@ class LedgerRecord:
         return record_hash(self.prev_hash, self.seq, self.kind, self.case_id, self.recorded_at,
                            self.body)
 
-    def describe(self) -> str:
-        return f"record {self.seq} ({self.kind} for {self.case_id}, recorded {self.recorded_at})"
-
 
 @dataclass(frozen=True, slots=True)
 class ChainBreak:

@@ -22,13 +22,14 @@ RESPONSE_OUTCOMES = ("page_removed", "posts_removed", "geo_blocked", "no_action"
 ACTED = frozenset({"page_removed", "posts_removed", "geo_blocked"})
 
 # The words teams write in their spreadsheets for each outcome (compared after lowering
-# case and turning spaces and hyphens into underscores).
+# case and turning spaces and hyphens into underscores). "Accepted" is not one: it does
+# not say at which level, and a row that says it is refused rather than guessed.
 OUTCOME_ALIASES = {
     "page_removed": "page_removed", "page": "page_removed", "removed_page": "page_removed",
-    "accepted": "page_removed", "account_removed": "page_removed",
+    "account_removed": "page_removed",
     "channel_removed": "page_removed", "group_removed": "page_removed",
     "posts_removed": "posts_removed", "posts": "posts_removed", "posts_only": "posts_removed",
-    "removed_posts": "posts_removed", "partly_accepted": "posts_removed",
+    "removed_posts": "posts_removed",
     "geo_blocked": "geo_blocked", "geo_block": "geo_blocked", "withheld": "geo_blocked",
     "geoblocked": "geo_blocked", "restricted_in_country": "geo_blocked",
     "no_action": "no_action", "rejected": "no_action", "refused": "no_action",
@@ -73,11 +74,6 @@ class Case:
     @property
     def likelihood(self) -> float:
         return float(self.decision["likelihood"])
-
-    @property
-    def bounds(self) -> tuple[str, str]:
-        bounds = self.decision["bounds"]
-        return bounds["lower"], bounds["upper"]
 
     @property
     def rulesets(self) -> list[dict]:
@@ -159,10 +155,8 @@ def _body(value, leave_out: tuple[str, ...]) -> dict:
 
 
 def _from_body(cls, body: dict, **given: Any):
+    """The value a body describes; lists at the top level become tuples again, what is
+    below them (the evidence, the decision) stays JSON."""
     names = {f.name for f in dataclasses.fields(cls)}
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in body.items() if k in names}
-    if "decision" in values:  # tuples only at the top level: the decision stays JSON
-        values["decision"] = body["decision"]
-    if "evidence" in values:
-        values["evidence"] = body["evidence"]
     return cls(**values, **given)

@@ -55,7 +55,8 @@ DEFAULT_RULES = (
     RedactionRule("phone", r"(?<![\w+])(?:\+|00|0)\d(?:[ ().-]{0,2}\d){6,}(?!\w)",
                   description="phone numbers: at least 7 digits after a leading +, 00 or 0"),
     RedactionRule("handle", r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?",
-                  description="@handles on Telegram, Instagram, X, TikTok"),
+                  description="@handles on Telegram, Instagram, X, TikTok (not inside URLs: "
+                  "the target's address stays usable)"),
 )
 
 

@@ -134,7 +134,8 @@ def _summary(model: Mapping) -> list[Block]:
                                   referrer.get("jurisdiction")) if x)
     target = request["target"]
     named = f" “{target['name']}”" if target.get("name") else ""
-    asks = _ASKS.get(case["asks"] or "", "to act on the {kind}").format(kind=kind)
+    asks = ("to remove the post" if kind == "post" and case["asks"] == "remove_posts" else
+            _ASKS.get(case["asks"] or "", "to act on the {kind}").format(kind=kind))
     runs: list[Run] = [f"On {day(case['submitted'])}, {who}{f' ({about})' if about else ''} "
                        f"asked {platform} {asks}{named}"]
     if target.get("url"):
@@ -146,8 +147,9 @@ def _summary(model: Mapping) -> list[Block]:
     if response is None:
         out.append(Paragraph((f"{platform} has not answered yet.",)))
     else:
-        said = [f"On {day(response['date'])}, {platform} "
-                f"{_DID[response['outcome']].format(kind=kind)}"]
+        did = ("removed the post" if kind == "post" and response["outcome"] == "posts_removed"
+               else _DID[response["outcome"]].format(kind=kind))
+        said = [f"On {day(response['date'])}, {platform} {did}"]
         said.append(f", saying: “{_sentence(response['reason'])}”" if response["reason"]
                     else ".")
         out.append(Paragraph(tuple(said)))
@@ -170,10 +172,15 @@ def _policy_sentence(model: Mapping, platform: str, kind: str) -> list[Run]:
     else:
         runs.append("the evidence satisfies no clause that calls for action. ")
     owed = _CALLS_FOR[finding["owed"]].format(kind=kind)
-    runs.append(f"By that policy, {owed} was called for at the least")
-    if finding["ceiling"] != finding["owed"]:
-        runs.append(f", and {_CALLS_FOR[finding['ceiling']].format(kind=kind)} if the facts "
-                    "still unknown are confirmed")
+    ceiling = _CALLS_FOR[finding["ceiling"]].format(kind=kind)
+    if finding["owed"] == "no_action":
+        runs.append("By that policy, no action was surely called for"
+                    + (f"; {ceiling} would be if the facts still unknown are confirmed"
+                       if finding["ceiling"] != "no_action" else ""))
+    else:
+        runs.append(f"By that policy, {owed} was called for at the least"
+                    + (f", and {ceiling} if the facts still unknown are confirmed"
+                       if finding["ceiling"] != finding["owed"] else ""))
     runs.append(f". We predicted {_CALLS_FOR[prediction['outcome']].format(kind=kind)}, "
                 f"with a likelihood of acceptance of {_percent(prediction['likelihood'])}")
     calibrated = prediction.get("calibrated")
@@ -191,9 +198,14 @@ def _finding_sentence(model: Mapping, platform: str, kind: str) -> list[Run]:
     finding = model["finding"]
     status = finding["status"]
     if status == "pending":
-        return [f"There is no final response from {platform} to compare yet. When it comes, "
-                f"{_CALLS_FOR[finding['owed']].format(kind=kind)} is what its policy calls "
-                "for at the least."]
+        text = f"There is no final response from {platform} to compare yet."
+        if finding["owed"] != "no_action":
+            text += (f" When it comes, its policy calls for "
+                     f"{_CALLS_FOR[finding['owed']].format(kind=kind)} at the least.")
+        elif finding["ceiling"] != "no_action":
+            text += (f" Its policy would call for {_CALLS_FOR[finding['ceiling']].format(kind=kind)}"
+                     " if the facts still unknown are confirmed.")
+        return [text]
     if status == "consistent":
         return [f"{platform} did what its own published policy calls for, within what was "
                 "asked."]
@@ -322,6 +334,7 @@ def _replay_blocks(model: Mapping) -> list[Block]:
                               "submitted:",)))
     rows = [(Code(r["id"]), r["version"], r["kind"], Code(r["sha256"][:16]),
              "yes" if r["sha256"] == r["recorded_sha256"] else
+             "no: not used then" if r["recorded_sha256"] is None else
              ("no: recorded ", Code(r["recorded_sha256"][:16])))
             for r in replay["rulesets"]]
     out.append(Table(("rule set", "version", "kind", "sha256", "as recorded"), tuple(rows)))
@@ -464,8 +477,11 @@ def _integrity_blocks(model: Mapping) -> list[Block]:
     integrity = model["integrity"]
     head = integrity["head"]
     runs: list[Run] = [f"This case is record {integrity['record']} of the case store's hash "
-                       "chain. When this report was prepared the chain held "
-                       f"{_plural(integrity['records'], 'record')}"]
+                       "chain"]
+    if integrity.get("hash"):
+        runs += [", with sha256 ", Code(integrity["hash"])]
+    runs.append(". When this report was prepared the chain held "
+                f"{_plural(integrity['records'], 'record')}")
     if head:
         runs += [f", the last (record {head['record']}) with sha256 ", Code(head["hash"])]
     if integrity["intact"]:

@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,10 +150,6 @@ class CaseStore:
     def close(self) -> None:
         self.db.close()
 
-    @property
-    def location(self) -> str:
-        return self.db.url
-
     def _stamp(self) -> str:
         return self._now().astimezone(datetime.UTC).isoformat(timespec="seconds")
 
@@ -173,11 +169,10 @@ class CaseStore:
         return dataclasses.replace(case, id=case_id, seq=record.seq,
                                    recorded_at=record.recorded_at), True
 
-    def add(self, responses: Iterable[Response] = (), disputes: Iterable[Dispute] = (),
-            progress: Callable[[int], None] | None = None) -> Added:
+    def add(self, responses: Iterable[Response] = (),
+            disputes: Iterable[Dispute] = ()) -> Added:
         """Store responses and disputes, all or none. One already stored (the same case,
-        date and content) is skipped, not stored twice. `progress` is called with the
-        number stored so far."""
+        date and content) is skipped, not stored twice."""
         stored: dict[str, list] = {"response": [], "dispute": []}
         skipped = 0
         with self.db.transaction(write=True) as tx:
@@ -198,8 +193,6 @@ class CaseStore:
                 record = chain.append(kind, item.case_id, body)
                 stored[kind].append(dataclasses.replace(item, seq=record.seq,
                                                         recorded_at=record.recorded_at))
-                if progress is not None:
-                    progress(len(stored["response"]) + len(stored["dispute"]))
         return Added(stored["response"], stored["dispute"], skipped)
 
     @staticmethod
@@ -293,12 +286,6 @@ class CaseStore:
         with self.db.transaction() as tx:
             found = dict(tx.execute("SELECT kind, COUNT(*) FROM ledger GROUP BY kind"))
         return {kind: found.get(kind, 0) for kind in _INDEXES}
-
-    def records(self) -> Iterator[LedgerRecord]:
-        """Every ledger record, in order."""
-        with self.db.transaction() as tx:
-            for row in tx.stream(f"SELECT {_LEDGER_COLUMNS} FROM ledger l ORDER BY l.seq"):
-                yield LedgerRecord(*row)
 
     def record(self, seq: int) -> LedgerRecord | None:
         with self.db.transaction() as tx:

@@ -148,6 +148,9 @@ class RuleStore:
         with self._lock, self._exclusive():
             previous = self._current
             snapshot, generation_id = self._snapshot()
+            if previous is not None and previous.id == generation_id:
+                # The very bytes in service, checked when they were loaded.
+                return ReloadResult(previous, previous, previous.warnings)
             registry, diagnostics = rules.load_registry([snapshot])
             diagnostics = tuple(_relocated(d, snapshot) for d in diagnostics)
             if not len(registry) and not rules.has_errors(diagnostics):
@@ -160,8 +163,6 @@ class RuleStore:
                     shutil.rmtree(snapshot, ignore_errors=True)
                 if previous is None:
                     raise RulesError(list(diagnostics))
-                return ReloadResult(previous, previous, diagnostics)
-            if previous is not None and previous.id == generation_id:
                 return ReloadResult(previous, previous, diagnostics)
             generation = _generation(generation_id, registry, snapshot, diagnostics)
             self._publish(generation_id)

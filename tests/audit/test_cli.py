@@ -65,6 +65,16 @@ def test_a_bad_sheet_imports_nothing_and_names_its_lines(db, tmp_path):
     assert _count(db, "ledger") == before
 
 
+def test_a_sheet_can_be_checked_without_storing_it(db, tmp_path):
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("request_id,date,outcome,dispute\nNCA-2024-0311,2024-04-01,page removed,"
+                     "on appeal\n")
+    before = _count(db, "ledger")
+    code, out, _ = run("audit", "import", sheet, "--db", db, "--check")
+    assert code == 0 and "1 responses and 1 disputes would be imported" in out
+    assert _count(db, "ledger") == before
+
+
 def test_responses_and_disputes_from_the_command_line(db, tmp_path):
     code, out, _ = run("audit", "respond", "EU-IRU-2025-0610", "--outcome", "rejected", "--reason",
                        "No violation found.", "--date", "2025-07-01", "--db", db)

@@ -4,10 +4,12 @@ spans still point at the right characters, and every masked place listed."""
 import pytest
 
 from engine import parse_evidence
+from engine.audit.intake import IntakeError
 from engine.audit.redaction import (
     DEFAULT_RULES,
     MASK,
     RedactionError,
+    RedactionRule,
     load_rules,
     redact,
     rules_from,
@@ -45,6 +47,12 @@ def test_the_decision_quotes_the_evidence_as_stored(audit_engine):
     assert {p["pointer"] for p in case.redactions} == {
         "/target/posts/0/text", "/target/posts/0/translation",
         "/target/posts/0/signals/contacts/0/value"}
+
+
+def test_a_rule_that_breaks_the_evidence_is_refused(audit_engine):
+    dates = RedactionRule("dates", r"\d", ("/request/submitted",))
+    with pytest.raises(IntakeError, match="invalid at /request/submitted"):
+        case_for(audit_engine, PAGE_TWO_ADVERTS, redaction=(dates,))
 
 
 def test_none_keeps_the_evidence_as_submitted(audit_engine):

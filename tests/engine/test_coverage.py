@@ -315,19 +315,6 @@ def test_cli_verbose_lists_covered_items(tmp_path, capsys):
 
 # The bundled rule sets: the goal this report exists for.
 
-# Rules that no test can make fire while no policy rule in force has severity `severe`:
-# each enforcement rule set keeps its clause for severe violations, which reads the
-# policies' conclusions, for the day a policy rule is graded severe. Any other rule or
-# exception that a test does not show both ways fails the test below.
-UNREACHABLE = {
-    ("meta.enforcement", "2019-09-03", "severe-violation"): "no Meta policy rule is severe",
-    ("meta.enforcement", "2024-10-02", "severe-violation"): "no Meta policy rule is severe",
-    ("tiktok.account-enforcement", "2023-04-21", "severe-violation-ban"):
-        "TikTok graded facilitating smuggling severe only from 17 May 2024",
-    ("youtube.strikes", "2022-11-02", "severe-abuse"): "no YouTube policy rule is severe",
-}
-
-
 def test_every_bundled_rule_and_exception_is_tested_both_ways(tmp_path):
     # A copy, as the other engine tests read: the rule files are edited while tests run.
     # Their tests name fixtures by relative path, so the fixtures come along.
@@ -337,16 +324,7 @@ def test_every_bundled_rule_and_exception_is_tested_both_ways(tmp_path):
     coverage = Coverage()
     results = run_tests(Engine(registry), list(registry), coverage)
     assert [r.case.name for r in results if not r.passed] == []
-    untested, unreachable = [], {}
-    for c in coverage.report():
-        for item in c.items:
-            if item.kind not in ("rule", "exception") or item.is_covered:
-                continue
-            key = (c.ruleset.id, c.ruleset.version, item.name)
-            if key in UNREACHABLE and item.missing == ("fires",):
-                unreachable[key] = UNREACHABLE[key]
-            else:
-                untested.append(f"{c.ruleset.path}:{item.line}: {item.describe()} misses "
-                                f"{item.missing}")
+    untested = [f"{c.ruleset.path}:{item.line}: {item.describe()} misses {item.missing}"
+                for c in coverage.report() for item in c.items
+                if item.kind in ("rule", "exception") and not item.is_covered]
     assert untested == []
-    assert unreachable == UNREACHABLE, "a rule listed as unreachable is now tested: unlist it"

@@ -186,6 +186,10 @@ def test_changes_are_listed_by_what_they_touch(tmp_path):
         ("      says: content that asks someone for a smuggling service\n",
          "      says: content that asks anyone for a smuggling service\n"),
         ("         >= page_violation_limit\n", "         > page_violation_limit\n"),
+        ("    en: [small boat, jet boat, boat crossing, crossing, taxi to england, dinghy, "
+         "lorry to uk]\n",
+         "    en: [small boat, jet boat, speedboat, crossing, taxi to england, dinghy, "
+         "lorry to uk]\n"),
     ])
     old_cite = "he, Do not post: content that asks someone for a smuggling service"
     new_cite = "he, Do not post: content that asks anyone for a smuggling service"
@@ -195,6 +199,8 @@ def test_changes_are_listed_by_what_they_touch(tmp_path):
          "post.context.condemnation or post.context.awareness or post.context.news_reporting",
          ((None, "post.context.news_reporting"),)),
         ("parameters", "page_violation_limit", "value from 2024-10-02", "added", None, "3", ()),
+        ("lexicons", "crossing", "en", "removed", "boat crossing", None, ()),
+        ("lexicons", "crossing", "en", "added", None, "speedboat", ()),
         ("rules", "page-for-smuggling", "confidence", "changed", "0.7", "0.8", ()),
         ("rules", "smuggling-request", "cites", "removed", old_cite, None, ()),
         ("rules", "smuggling-request", "cites", "added", None, new_cite, ()),
