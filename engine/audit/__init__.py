@@ -7,8 +7,9 @@ The package, from the bottom up:
 - `records`: cases, responses and disputes, as values;
 - `ledger`: the hash chain; `database`: connections (SQLite today, by URL);
   `migrations`: the schema; `store`: the repository every command goes through;
-- `redaction`: masking personal data before storage; `intake`: evidence to a case;
-  `sheet`: the responses spreadsheets teams keep;
+- `redaction`: masking personal data before storage; `pointers`: JSON pointers into
+  stored evidence; `intake`: evidence to a case; `sheet`: the responses spreadsheets
+  teams keep;
 - `consistency`: replay and the finding for one case; `overview`: many cases;
   `calibration`: what recorded outcomes say about our likelihoods;
 - `blocks`, `reports`, `charts`, `render`: the reports in Markdown, HTML and JSON;

@@ -126,26 +126,31 @@ class RuleStore:
     def follow(self) -> Generation:
         """Switch to the published generation (blocking: it loads the snapshot)."""
         with self._lock:
-            stamp = self._read_stamp()
-            if stamp is None or stamp == self._stamp:
-                return self.current()
-            # Looked at once whatever happens: a snapshot that fails to load now is not
-            # retried on every request.
-            self._stamp = stamp
-            pointer = json.loads(self._pointer.read_text(encoding="utf-8"))
-            if self._current is None or pointer["generation"] != self._current.id:
-                snapshot = self._snapshots / pointer["generation"]
-                registry, diagnostics = rules.load_registry([snapshot])
-                if rules.has_errors(diagnostics):  # it was checked before it was published
-                    raise RulesError(list(diagnostics))
-                self._current = _generation(pointer["generation"], registry, snapshot,
-                                            diagnostics)
-            return self._current
+            return self._follow()
+
+    def _follow(self) -> Generation:
+        stamp = self._read_stamp()
+        if stamp is None or stamp == self._stamp:
+            return self.current()
+        # Looked at once whatever happens: a snapshot that fails to load now is not
+        # retried on every request.
+        self._stamp = stamp
+        pointer = json.loads(self._pointer.read_text(encoding="utf-8"))
+        if self._current is None or pointer["generation"] != self._current.id:
+            snapshot = self._snapshots / pointer["generation"]
+            registry, diagnostics = rules.load_registry([snapshot])
+            if rules.has_errors(diagnostics):  # it was checked before it was published
+                raise RulesError(list(diagnostics))
+            self._current = _generation(pointer["generation"], registry, snapshot,
+                                        diagnostics)
+        return self._current
 
     def reload(self) -> ReloadResult:
         """Snapshot the rule directory, check it, and serve it if it has no errors.
         Blocking, and serialised across the workers by a lock file."""
         with self._lock, self._exclusive():
+            if self._current is not None and self.is_stale():
+                self._follow()  # another worker reloaded: compare with what it published
             previous = self._current
             snapshot, generation_id = self._snapshot()
             if previous is not None and previous.id == generation_id:
