@@ -77,10 +77,10 @@ def server(rules: Path, workers: int, log: Path):
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"the server stopped:\n{log.read_text()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"http://{HOST}:{port}/readyz", timeout=2) as ready:
+                if ready.status == 200:
+                    break
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
@@ -146,6 +146,17 @@ async def run(port: int, path: str, clients: int, load: Load) -> float:
     return time.perf_counter() - started
 
 
+def per_worker(log: Path, offset: int) -> str:
+    """How the requests logged after `offset` were shared between the workers."""
+    time.sleep(0.2)  # the last log lines
+    counts: dict[int, int] = {}
+    for line in log.read_bytes()[offset:].splitlines():
+        record = json.loads(line)
+        if record.get("route") == "/v1/check":
+            counts[record["pid"]] = counts.get(record["pid"], 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True))
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -174,14 +185,16 @@ def main(argv=None) -> int:
                                                       Path(tmp) / "server.log") as port:
         asyncio.run(run(port, path, 8, Load(requests, 200, 10)))  # warm up every worker
         print(f"{'clients':>7} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>7} "
-              f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+              f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7}  per worker")
+        log = Path(tmp) / "server.log"
         for clients in levels:
+            seen = len(log.read_bytes())
             load = Load(requests, args.requests, args.seconds)
             elapsed = asyncio.run(run(port, path, clients, load))
             ms = [x * 1000 for x in load.latencies]
             print(f"{clients:>7} {len(ms):>9} {len(load.errors):>6} {len(ms) / elapsed:>8.0f} "
                   f"{percentile(ms, 0.5):>7.2f} {percentile(ms, 0.9):>7.2f} "
-                  f"{percentile(ms, 0.99):>7.2f} {max(ms):>7.2f}")
+                  f"{percentile(ms, 0.99):>7.2f} {max(ms):>7.2f}  {per_worker(log, seen)}")
             for error in dict.fromkeys(load.errors):
                 print(f"  error: {error}")
             failed = failed or bool(load.errors)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import inspect
 import json
 import logging
 import signal
@@ -40,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 import rules
 from engine.evaluation import NoRulesetInForce
 from engine.evidence import parse_evidence
+from engine.explanation import trace
 from engine.service.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.service.generations import Generation, ReloadResult, RuleStore
 from engine.service.keys import Keyring
@@ -93,6 +95,12 @@ class Service:
         log_reload(result, trigger)
         return result
 
+    async def _reload_on_hangup(self) -> None:
+        try:
+            await self.reload("SIGHUP")
+        except Exception:  # no client to answer: the log is where it goes
+            logging.getLogger("takedown.service").exception("rules reload failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI):
         self.is_stopping = False
@@ -100,7 +108,7 @@ class Service:
             if self.settings.workers == 1:
                 loop = asyncio.get_running_loop()
                 loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(
-                    self.reload("SIGHUP")))
+                    self._reload_on_hangup()))
             else:  # the supervisor reloads; a HUP sent to the whole group must not kill us
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
         yield
@@ -255,8 +263,6 @@ def build_routes() -> APIRouter:
                                       {JSON: {"schema": _ref("Explanation")}}, *evaluated))
     async def explain(request: Request, as_of: AsOf = None,
                       platform: Platform = None) -> Response:
-        from engine.explanation import trace
-
         service = _service(request)
         generation = await service.generation()
         evidence = await _evidence(request, service)
@@ -541,12 +547,20 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> R
 
 # The application
 
+# Recent FastAPI traces and logs through OpenTelemetry on its own, exception messages
+# included, and exports when the environment says so: the service does its own logging,
+# which keeps evidence out, and pays nothing for the rest.
+_NO_TELEMETRY = ({"telemetry": {"tracing": False, "metrics": False, "logs": False,
+                                "operation_spans": False, "auto_configure": False}}
+                 if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
+
+
 def build_app() -> FastAPI:
     """The routes and error handlers, without a service behind them: enough for the
     OpenAPI document."""
     from engine.service.openapi import install
 
-    app = FastAPI(title="takedown", version=rules.__version__,
+    app = FastAPI(**_NO_TELEMETRY, title="takedown", version=rules.__version__,
                   summary="Will a platform accept this takedown request, at which level, "
                   "how likely, and why?",
                   description="Pre-submission checks for people-smuggling takedown requests. "
