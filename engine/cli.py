@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--drafting", action="store_true",
                       help="also give drafting advice on valid files: empty paraphrases, "
                       "stale sources, rule text copied from a source (W006-W009)")
-    lint.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
+    lint.add_argument("--today", type=date_argument, metavar="YYYY-MM-DD",
                       help="with --drafting, the date sources are aged against (default: today)")
     lint.add_argument("--stale-after", type=int, default=rules.drafting.STALE_AFTER_DAYS,
                       metavar="DAYS", help="with --drafting, the age in days from which a "
@@ -122,7 +122,7 @@ def _percent(text: str) -> float:
     return value
 
 
-def _date(text: str) -> datetime.date:
+def date_argument(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
@@ -131,7 +131,7 @@ def _date(text: str) -> datetime.date:
 
 def _evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="rule-set directory (default: the bundled rule sets)")
-    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+    parser.add_argument("--as-of", type=date_argument, metavar="YYYY-MM-DD",
                         help="evaluate under the rule sets in force on this date "
                         "(default: the request's submission date)")
     parser.add_argument("--platform", help="override the evidence's platform")
@@ -240,7 +240,7 @@ def cmd_explain_code(args) -> int:
 
 # check and explain
 
-def _engine(args) -> Engine | int:
+def engine_for(args) -> Engine | int:
     directory = _rules_dir(args.rules)
     if not directory.exists():
         print(f"takedown: no such rule-set directory: {directory}", file=sys.stderr)
@@ -255,7 +255,7 @@ def _engine(args) -> Engine | int:
         return EXIT_RULES
 
 
-def _evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
+def evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
     for name in paths:
         if name == "-":
             evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
@@ -274,7 +274,7 @@ def _short(name: str) -> str:
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
-def _no_ruleset(error: NoRulesetInForce, name: str) -> rules.Diagnostic:
+def no_ruleset_diagnostic(error: NoRulesetInForce, name: str) -> rules.Diagnostic:
     return rules.Diagnostic("V007", str(error), rules.Location(name),
                             hint="check the platform and the date, or add a rule set")
 
@@ -289,7 +289,7 @@ def cmd_check(args) -> int:
     if missing:
         print(f"takedown check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    engine = _engine(args)
+    engine = engine_for(args)
     if isinstance(engine, int):
         return engine
     calibration = None
@@ -302,7 +302,7 @@ def cmd_check(args) -> int:
     status = EXIT_OK
     decisions = []
     rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
-    for name, evidence, problems in _evidence_inputs(args.evidence):
+    for name, evidence, problems in evidence_inputs(args.evidence):
         if evidence is None:
             print(rules.render_text(problems, {}), file=sys.stderr)
             status = max(status, EXIT_EVIDENCE)
@@ -311,7 +311,7 @@ def cmd_check(args) -> int:
             decision = engine.check(evidence, args.as_of, args.platform,
                                     explain=args.format != "table")
         except NoRulesetInForce as error:
-            print(rules.render_text([_no_ruleset(error, name)], {}), file=sys.stderr)
+            print(rules.render_text([no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
             status = max(status, EXIT_RULES)
             continue
         if args.format == "json":
@@ -348,7 +348,7 @@ def cmd_check(args) -> int:
 
 
 def _check_batch(args) -> int:
-    engine = _engine(args)
+    engine = engine_for(args)
     if isinstance(engine, int):
         return engine
     try:
@@ -372,7 +372,7 @@ def _check_batch(args) -> int:
                 try:
                     record = engine.check(evidence, args.as_of, args.platform).as_json()
                 except NoRulesetInForce as error:
-                    record = {"line": number, "error": [_no_ruleset(error, name).as_json()]}
+                    record = {"line": number, "error": [no_ruleset_diagnostic(error, name).as_json()]}
                     status = max(status, EXIT_RULES)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             progress.tick()
@@ -407,10 +407,10 @@ def cmd_explain(args) -> int:
     if args.evidence != "-" and not Path(args.evidence).exists():
         print(f"takedown explain: no such file: {args.evidence}", file=sys.stderr)
         return EXIT_USAGE
-    engine = _engine(args)
+    engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    _, evidence, problems = next(_evidence_inputs([args.evidence]))
+    _, evidence, problems = next(evidence_inputs([args.evidence]))
     if evidence is None:
         print(rules.render_text(problems, {}), file=sys.stderr)
         return EXIT_EVIDENCE
@@ -420,7 +420,7 @@ def cmd_explain(args) -> int:
         lines = trace(engine, evidence, args.as_of, args.platform)
         decision = engine.check(evidence, args.as_of, args.platform)
     except NoRulesetInForce as error:
-        print(rules.render_text([_no_ruleset(error, args.evidence)], {}), file=sys.stderr)
+        print(rules.render_text([no_ruleset_diagnostic(error, args.evidence)], {}), file=sys.stderr)
         return EXIT_RULES
     if args.format == "json":
         print(json.dumps({"decision": decision.as_json(),

@@ -599,7 +599,7 @@ def dates_rule(old: rules.RuleSet, new: rules.RuleSet, as_of: datetime.date | No
 
 def register(sub) -> None:
     """Add `takedown diff` to the command line."""
-    from engine.cli import _date as date_argument
+    from engine.cli import date_argument
 
     diff = sub.add_parser("diff", help="what changed between two versions of a rule set, "
                           "and which decisions it turns")

@@ -56,7 +56,7 @@ def cmd_record(args) -> int:
     missing = [p for p in args.evidence if p != "-" and not Path(p).exists()]
     if missing:
         return _fail(f"no such file or directory: {', '.join(missing)}")
-    engine = cli._engine(args)
+    engine = cli.engine_for(args)
     if isinstance(engine, int):
         return engine
     store = _open(args)
@@ -65,7 +65,7 @@ def cmd_record(args) -> int:
     many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
     status = cli.EXIT_OK
     with store:
-        for name, evidence, problems in cli._evidence_inputs(args.evidence):
+        for name, evidence, problems in cli.evidence_inputs(args.evidence):
             if evidence is None:
                 print(rules.render_text(problems, {}), file=sys.stderr)
                 status = max(status, cli.EXIT_EVIDENCE)
@@ -73,7 +73,7 @@ def cmd_record(args) -> int:
             try:
                 case = prepare_case(engine, evidence, redaction, name)
             except NoRulesetInForce as error:
-                print(rules.render_text([cli._no_ruleset(error, name)], {}), file=sys.stderr)
+                print(rules.render_text([cli.no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
                 status = max(status, cli.EXIT_RULES)
                 continue
             except IntakeError as error:
@@ -198,7 +198,7 @@ def cmd_case(args) -> int:
             case = store.find(args.case)
         except StoreError as error:
             return _fail(str(error))
-        engine = cli._engine(args)
+        engine = cli.engine_for(args)
         if isinstance(engine, int):
             return engine
         played = replay(engine, case)
