@@ -73,6 +73,7 @@ class Service:
         self.store = store
         self.metrics = metrics
         self.is_stopping = False
+        self._tasks: set[asyncio.Task] = set()  # held until done, or they may be collected
         metrics.serving(store.current().id)
 
     async def generation(self) -> Generation:
@@ -95,6 +96,11 @@ class Service:
         log_reload(result, trigger)
         return result
 
+    def _hangup(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = loop.create_task(self._reload_on_hangup())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _reload_on_hangup(self) -> None:
         try:
             await self.reload("SIGHUP")
@@ -107,8 +113,7 @@ class Service:
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
             if self.settings.workers == 1:
                 loop = asyncio.get_running_loop()
-                loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(
-                    self._reload_on_hangup()))
+                loop.add_signal_handler(signal.SIGHUP, self._hangup, loop)
             else:  # the supervisor reloads; a HUP sent to the whole group must not kill us
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
         yield
