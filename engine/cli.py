@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import rules
+from engine.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.evaluation import Engine, NoRulesetInForce, RulesError
 from engine.evidence import Evidence, load_evidence, parse_evidence
 from engine.render import render_decision, render_table, render_trace
@@ -201,7 +202,7 @@ def cmd_versions(args) -> int:
         return EXIT_RULES
     shown = [r for r in registry if not args.platform or r.covers(args.platform)]
     if args.format == "json":
-        print(json.dumps([_version_json(r) for r in shown], indent=2))
+        print(json.dumps([ruleset_json(r, r.path) for r in shown], indent=2))
         return EXIT_OK
     rows = [("rule set", "version", "from", "until", "platform", "sha256")]
     for r in shown:
@@ -213,12 +214,6 @@ def cmd_versions(args) -> int:
     return EXIT_OK
 
 
-def _version_json(r: rules.RuleSet) -> dict:
-    out = r.identity()
-    out.update({"title": r.title, "surfaces": list(r.surfaces), "path": r.path,
-                "rules": [x.id for x in r.all_rules()],
-                "sources": [s.as_json() for s in r.sources.values()]})
-    return out
 
 
 
@@ -273,10 +268,6 @@ def _short(name: str) -> str:
     path = Path(name)
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
-
-def no_ruleset_diagnostic(error: NoRulesetInForce, name: str) -> rules.Diagnostic:
-    return rules.Diagnostic("V007", str(error), rules.Location(name),
-                            hint="check the platform and the date, or add a rule set")
 
 
 def cmd_check(args) -> int:
@@ -423,11 +414,8 @@ def cmd_explain(args) -> int:
         print(rules.render_text([no_ruleset_diagnostic(error, args.evidence)], {}), file=sys.stderr)
         return EXIT_RULES
     if args.format == "json":
-        print(json.dumps({"decision": decision.as_json(),
-                          "trace": [{"ruleset": x.ruleset, "rule": x.rule, "subject": x.subject,
-                                     "depth": x.depth, "expression": x.expression,
-                                     "value": x.value, "bindings": x.bindings} for x in lines]},
-                         ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(explanation_json(decision, lines), ensure_ascii=False, indent=2,
+                         default=str))
     else:
         print(render_trace(lines))
         print(render_decision(decision))

@@ -39,10 +39,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 import rules
+from engine.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.evaluation import NoRulesetInForce
 from engine.evidence import parse_evidence
 from engine.explanation import trace
-from engine.service.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.service.generations import Generation, ReloadResult, RuleStore
 from engine.service.keys import Keyring
 from engine.service.logs import log_reload

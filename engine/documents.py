@@ -1,8 +1,8 @@
-"""The JSON documents the service returns besides a bare decision, each built to the
-shape the command line prints, so that a client can switch between the two freely:
-rule-set metadata (`takedown versions --format json`), explanations (`takedown explain
---format json`) and the diagnostic for a request no rule set covers (`takedown check`).
-The schemas are in service.schema.json.
+"""The JSON documents the command line and the HTTP service both give besides a bare
+decision, built in one place so that a client can switch between the two freely:
+rule-set metadata (`takedown versions --format json`, `GET /v1/rulesets`), explanations
+(`takedown explain --format json`, `POST /v1/explain`) and the diagnostic for a request
+no rule set covers. The schemas are in engine/service/service.schema.json.
 """
 
 from __future__ import annotations
