@@ -20,7 +20,7 @@ chance a platform acts for reasons no rule captures.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 __all__ = ["OUTCOMES", "UNDETERMINED", "rank", "Decision", "Reason", "Threshold",
@@ -70,12 +70,25 @@ def likelihood(weights: list[tuple[str, float, float]]) -> float:
     return round(min(max(result, 0.0), 1.0), 4)
 
 
-def _lists(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_lists(v) for v in value]
-    return value
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _json(value: Any) -> Any:
+    """Dataclasses to dicts and tuples to lists, recursively. `dataclasses.asdict` does the
+    same with deep copies, several times slower: this runs for every decision served."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    if kind in (list, tuple):
+        return [_json(v) for v in value]
+    if kind is dict:
+        return {k: _json(v) for k, v in value.items()}
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not is_dataclass(value):
+            return value
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    return {name: _json(getattr(value, name)) for name in names}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +206,6 @@ class Decision:
     evidence: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        out = _lists(asdict(self))
+        out = _json(self)
         out["bounds"] = {"lower": self.bounds[0], "upper": self.bounds[1]}
         return out
