@@ -194,12 +194,8 @@ def cmd_versions(args) -> int:
         print(f"takedown versions: no such directory: {directory}", file=sys.stderr)
         return EXIT_USAGE
     registry, diagnostics = rules.load_registry([directory])
-    errors = [d for d in diagnostics if d.is_error]
-    if errors:
-        print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
-        print(f"takedown versions: {len(errors)} rule-set errors; run `takedown lint`",
-              file=sys.stderr)
-        return EXIT_RULES
+    if rules.has_errors(diagnostics):
+        return _report_rule_errors(diagnostics, "takedown versions")
     shown = [r for r in registry if not args.platform or r.covers(args.platform)]
     if args.format == "json":
         print(json.dumps([ruleset_json(r, r.path) for r in shown], indent=2))
@@ -243,11 +239,16 @@ def engine_for(args) -> Engine | int:
     try:
         return Engine.from_paths([directory])
     except RulesError as error:
-        errors = [d for d in error.diagnostics if d.is_error]
-        print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
-        print(f"takedown: the rule sets have {len(errors)} errors; run `takedown lint`",
-              file=sys.stderr)
-        return EXIT_RULES
+        return _report_rule_errors(error.diagnostics, "takedown")
+
+
+def _report_rule_errors(diagnostics: list[rules.Diagnostic], command: str) -> int:
+    """Print the errors that stop a command from using the rule sets; the exit code."""
+    errors = [d for d in diagnostics if d.is_error]
+    print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
+    print(f"{command}: the rule sets have {len(errors)} errors; run `takedown lint`",
+          file=sys.stderr)
+    return EXIT_RULES
 
 
 def evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
@@ -438,12 +439,8 @@ def cmd_test(args) -> int:
     inside = {p.resolve() for p in rules.rule_files([rules_dir])} if rules_dir.exists() else set()
     sources = ([rules_dir] if rules_dir.exists() else []) + [p for p in wanted if p not in inside]
     registry, diagnostics = rules.load_registry(sources)
-    errors = [d for d in diagnostics if d.is_error]
-    if errors:
-        print(rules.render_text(errors, _sources_of(errors)), file=sys.stderr)
-        print(f"takedown test: the rule sets have {len(errors)} errors; run `takedown lint`",
-              file=sys.stderr)
-        return EXIT_RULES
+    if rules.has_errors(diagnostics):
+        return _report_rule_errors(diagnostics, "takedown test")
     engine = Engine(registry)
     chosen = [r for r in registry if Path(r.path).resolve() in wanted]
     measure = args.coverage or args.coverage_json or args.fail_under is not None
