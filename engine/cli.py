@@ -406,11 +406,8 @@ def cmd_explain(args) -> int:
     if evidence is None:
         print(rules.render_text(problems, {}), file=sys.stderr)
         return EXIT_EVIDENCE
-    from engine.explanation import trace
-
     try:
-        lines = trace(engine, evidence, args.as_of, args.platform)
-        decision = engine.check(evidence, args.as_of, args.platform)
+        decision, lines = engine.explain(evidence, args.as_of, args.platform)
     except NoRulesetInForce as error:
         print(rules.render_text([no_ruleset_diagnostic(error, args.evidence)], {}), file=sys.stderr)
         return EXIT_RULES

@@ -152,6 +152,17 @@ class Engine:
             decision = add_explanations(self, evidence, runs, decision)
         return decision
 
+    def explain(self, evidence: Evidence, as_of: datetime.date | None = None,
+                platform: str | None = None) -> tuple[Decision, list]:
+        """The full decision and the evaluation trace of every rule, from one evaluation
+        (`takedown explain`)."""
+        from engine.explanation import explain as add_explanations
+        from engine.explanation import trace
+
+        runs, day, name = self.run(evidence, as_of, platform)
+        decision = add_explanations(self, evidence, runs, decide(evidence, runs, day, name))
+        return decision, trace(evidence, runs)
+
 
 _STAGES = {"policy": 0, "enforcement": 1, "legal": 2}
 

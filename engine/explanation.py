@@ -10,6 +10,7 @@ unknown. The fast path never imports this module.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -353,7 +354,8 @@ def _missing(engine, evidence: Evidence, runs: list, decision: Decision) -> list
                               [a for a in assignments if a[0].startswith("/target/")])
             request = _patched(evidence.request,
                                [a for a in assignments if a[0].startswith("/request/")])
-            what_if, _, _ = engine.run(evidence, _date(decision.as_of), decision.platform,
+            what_if, _, _ = engine.run(evidence, datetime.date.fromisoformat(decision.as_of),
+                                       decision.platform,
                                        target=target, request=request)
             results[value] = combine(*bounds_of(what_if))
         if_true = results[True] if results[True] != decision.outcome else None
@@ -382,11 +384,6 @@ def _same_subject(pointers: list[str], allowances: list[str]) -> bool:
     return any(_subject_of(p) in subjects for p in allowances)
 
 
-def _date(text: str):
-    import datetime
-
-    return datetime.date.fromisoformat(text)
-
 
 def _missing_text(label: str, posts: tuple[str, ...], if_true, if_false) -> str:
     field = label.split(".")[-1].replace("_", " ")
@@ -412,9 +409,8 @@ class TraceLine:
     bindings: str
 
 
-def trace(engine, evidence: Evidence, as_of=None, platform=None) -> list[TraceLine]:
+def trace(evidence: Evidence, runs: list) -> list[TraceLine]:
     """Every sub-expression of every rule on every subject, with its value."""
-    runs, _, _ = engine.run(evidence, as_of, platform)
     lines: list[TraceLine] = []
     for run in runs:
         for rule in run.compiled.order:

@@ -103,7 +103,7 @@ def compile_conditions(conditions: Sequence[tuple[str, n.Node]],
     lines = ["def _factory(K, R):"]
     lines += [f"    k{i} = K[{i}]" for i in range(len(gen.constants))]
     lines += [f"    _{name} = R.{name}" for name in _RUNTIME_NAMES]
-    lines += ["    _E = R.EMPTY", "    _Interval = R.Interval",
+    lines += ["    _E = R.EMPTY",
               "    _UNKNOWN_COUNT = R.UNKNOWN_COUNT", "    _UNKNOWN_SHARE = R.UNKNOWN_SHARE"]
     lines += bodies
     lines.append("    return (" + "".join(f"rule_{i}, " for i in range(len(bodies))) + ")")
@@ -129,7 +129,6 @@ class _Runtime:
     """The names generated code may reach: the runtime functions and a few constants."""
 
     EMPTY: Mapping = {}
-    Interval = rt.Interval
     UNKNOWN_COUNT = rt.UNKNOWN_COUNT
     UNKNOWN_SHARE = rt.UNKNOWN_SHARE
 
@@ -148,8 +147,6 @@ def _may_be_interval(node: n.Node) -> bool:
             return _may_be_interval(a) or _may_be_interval(b)
         case n.Neg(operand=a):
             return _may_be_interval(a)
-        case n.Param() | n.Path():
-            return False
     return False
 
 

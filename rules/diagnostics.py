@@ -10,8 +10,8 @@ structure. `rules.render` turns them into text, JSON or SARIF.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from rules import codes
 
@@ -51,9 +51,6 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
-
-    def with_hint(self, hint: str) -> Diagnostic:
-        return replace(self, hint=hint)
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -171,5 +168,3 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
-
-Locator = Callable[[int, int], Location]

@@ -9,10 +9,12 @@ problems of a file. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -24,7 +26,7 @@ import jsonschema
 from rules import nodes as n
 from rules import types as t
 from rules.checker import Scope, check_condition
-from rules.diagnostics import Diagnostic, sorted_diagnostics, suggest
+from rules.diagnostics import Diagnostic, Location, sorted_diagnostics, suggest
 from rules.document import Document, pointer_join, read_document
 from rules.lexicon import Lexicon
 from rules.parser import parse
@@ -56,8 +58,6 @@ def load_ruleset(path: str | Path, display_name: str | None = None) -> tuple[Rul
     try:
         data = path.read_bytes()
     except OSError as error:
-        from rules.diagnostics import Location
-
         return None, [Diagnostic("Y005", f"the file cannot be read: {error.strerror or error}",
                                  Location(name, 0, 0, 0, 0), hint="check the path")]
     return load_text(data, name)
@@ -107,8 +107,6 @@ def _schema_diagnostic(document: Document, error) -> Iterable[Diagnostic]:
         schema = error.schema
         allowed = set(schema.get("properties", {}))
         patterns = schema.get("patternProperties", {})
-        import re
-
         for key in error.instance:
             if key in allowed or any(re.search(p, key) for p in patterns):
                 continue
@@ -557,8 +555,6 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _with_exceptions(rule: Rule, exceptions: tuple[Rule, ...]) -> Rule:
-    import dataclasses
-
     return dataclasses.replace(rule, exceptions=exceptions)
 
 

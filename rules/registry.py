@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from rules.diagnostics import Diagnostic, sorted_diagnostics
+from rules.diagnostics import Diagnostic, Location, sorted_diagnostics
 from rules.loader import load_ruleset
 from rules.ruleset import RuleSet
 
@@ -109,8 +109,6 @@ def _shown(path: Path) -> str:
 
 
 def _version_checks(rulesets: list[RuleSet]) -> list[Diagnostic]:
-    from rules.diagnostics import Location
-
     out = []
     by_id: dict[str, list[RuleSet]] = defaultdict(list)
     for r in rulesets:

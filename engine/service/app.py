@@ -42,7 +42,6 @@ import rules
 from engine.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.evaluation import NoRulesetInForce
 from engine.evidence import parse_evidence
-from engine.explanation import trace
 from engine.service.generations import Generation, ReloadResult, RuleStore
 from engine.service.keys import Keyring
 from engine.service.logs import log_reload
@@ -276,8 +275,7 @@ def build_routes() -> APIRouter:
         day = _date(as_of)
 
         def run():
-            lines = trace(generation.engine, evidence, day, platform)
-            return explanation_json(generation.engine.check(evidence, day, platform), lines)
+            return explanation_json(*generation.engine.explain(evidence, day, platform))
 
         started = time.perf_counter()
         try:
