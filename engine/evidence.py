@@ -137,7 +137,8 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
         problems = []
     else:
         problems = sorted_diagnostics(
-            _schema_diagnostic(error, name) for error in _validator().iter_errors(document))
+            _schema_diagnostic(error, name)
+            for error in _expanded(_validator().iter_errors(document)))
         if not problems:  # the two validators disagree: report what the fast one found
             problems = [_diagnostic("E002", error.message[:300], name,
                                     "".join(f"/{p}" for p in error.instance_path) or "/")
@@ -170,6 +171,17 @@ def _depth(value: Any, level: int = 0) -> int:
 
 def _diagnostic(code: str, message: str, name: str, pointer: str, hint: str = "") -> Diagnostic:
     return Diagnostic(code, message, Location(name), hint=hint, pointer=pointer)
+
+
+def _expanded(errors):
+    """Errors with `anyOf` failures on an object replaced by what is wrong inside it:
+    `"signals": {...}` or `"signals": "none"` fails as a whole, but the user needs to hear
+    about the misspelt field in the object, not about the alternative they did not use."""
+    for error in errors:
+        if error.validator == "anyOf" and isinstance(error.instance, dict) and error.context:
+            yield from _expanded(e for e in error.context if e.validator != "const")
+        else:
+            yield error
 
 
 def _schema_diagnostic(error: jsonschema.ValidationError, name: str) -> Diagnostic:
@@ -253,8 +265,10 @@ def _runtime(value: Any, record: str, pointer: str, pointers: dict[int, str]) ->
 
 
 def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
-    if item == "none" and t.kind == "record" and t.name == "context":
-        item = dict.fromkeys(vocabulary.RECORDS["context"], False)
+    if item == "none" and t.kind == "record":
+        # "context": "none", "signals": "none": assessed, and every yes/no flag is false.
+        item = {name: False for name, flag in vocabulary.RECORDS[t.name].items()
+                if flag.kind == "bool"}
     match t.kind:
         case "date":
             return datetime.date.fromisoformat(item)

@@ -54,6 +54,7 @@ _DESCRIPTIONS = {
     "page_signals.advertises_smuggling": "Its name, cover or description themselves advertise smuggling.",
     "page_signals.dedicated": "Its purpose, as a whole, is selling crossings or documents.",
     "page_signals.prior_strikes": "Strikes the platform already recorded against it, if known.",
+    "page_signals.other_posts_violate": "Its posts not listed here were reviewed: false if none of them breaks a policy, true if some do. Absent: not reviewed.",
     "post.posted": "The date the post was published.",
     "post.language": "ISO 639 code of the post's language (en, fr, ar, ckb, fa, sq, vi, ps, tr...).",
     "post.translation": "An English translation of the text.",
@@ -158,11 +159,17 @@ def build_schema() -> dict:
         "description": _DESCRIPTIONS["referrer.jurisdiction"], "type": "string",
         "pattern": "^[A-Z]{2}$"}
     # "context": "none" says the context was assessed and no allowance applies: every
-    # context flag is false. Leaving `context` out leaves every flag unknown.
+    # context flag is false; "signals": "none" says the same of every yes/no signal.
+    # Leaving either out leaves every flag unknown.
     for record in ("post", "page"):
         defs[record]["properties"]["context"] = {
             "description": _DESCRIPTIONS[f"{record}.context"] + ' "none": assessed, and none applies.',
             "anyOf": [{"$ref": "#/$defs/context"}, {"const": "none"}]}
+        signals = "signals" if record == "post" else "page_signals"
+        defs[record]["properties"]["signals"] = {
+            "description": _DESCRIPTIONS[f"{record}.signals"]
+            + ' "none": assessed, and every yes/no signal is false.',
+            "anyOf": [{"$ref": f"#/$defs/{signals}"}, {"const": "none"}]}
     defs["money"] = {
         "description": "An amount in one currency (ISO 4217 code).",
         "type": "object",

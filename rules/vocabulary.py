@@ -82,6 +82,7 @@ RECORDS: dict[str, dict[str, Type]] = {
         "linked_to_removed": BOOL,      # run by the people behind a removed page
         "prior_strikes": COUNT,
         "prior_removals": COUNT,
+        "other_posts_violate": BOOL,    # its posts not listed were reviewed: do any violate?
     },
     "post": {
         "id": TEXT,
