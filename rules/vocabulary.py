@@ -44,7 +44,7 @@ RECORDS: dict[str, dict[str, Type]] = {
         "notice": record("notice"),
     },
     "referrer": {
-        "kind": TEXT,                 # law_enforcement, trusted_flagger, ngo, user
+        "kind": TEXT,                 # law_enforcement, trusted_flagger, ngo, journalist, user
         "name": TEXT,
         "jurisdiction": TEXT,         # ISO 3166 code: GB, FR, ...
         "email": TEXT,
