@@ -29,7 +29,17 @@ from rules.printer import changed_parts, unparse, unparse_pretty
 from rules.reference import NullTracer, RecordingTracer, Tracer, evaluate
 from rules.registry import Registry, load_registry, rule_files
 from rules.render import render_json, render_sarif, render_text, summary_line
-from rules.ruleset import VERDICTS, Citation, Parameter, Rule, RuleSet, Source, TestCase
+from rules.ruleset import (
+    KINDS,
+    VERDICTS,
+    Citation,
+    Parameter,
+    Prior,
+    Rule,
+    RuleSet,
+    Source,
+    TestCase,
+)
 from rules.runtime import Interval
 
 __version__ = "0.1.0"
@@ -42,5 +52,6 @@ __all__ = [
     "NullTracer",
     "RecordingTracer", "Tracer", "evaluate", "Registry", "load_registry", "rule_files",
     "render_json", "render_sarif", "render_text", "summary_line", "VERDICTS", "Citation",
-    "Parameter", "Rule", "RuleSet", "Source", "TestCase", "Interval", "__version__", "Evaluation", "RuleResult", "run_rules",
+    "Parameter", "Prior", "Rule", "RuleSet", "Source", "TestCase", "KINDS", "Interval",
+    "__version__", "Evaluation", "RuleResult", "run_rules",
 ]

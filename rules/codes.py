@@ -132,6 +132,14 @@ _CODES = [
     Code("T007", "error", "wrong subject for this rule",
          "`violates` asks about a rule on the kind of thing it applies to: a post rule about "
          "a post, a page rule about `page`."),
+    Code("T008", "error", "a prior must be about a yes/no fact, a date, a count or a list",
+         "A prior gives the probability that a fact is true, so its `fact:` must name a "
+         "yes/no field of the evidence (post.context.academic, page.signals.dedicated), a "
+         "date (post.posted: the probability that it is recent, inside the windows rules "
+         "count over), a count (page.signals.prior_strikes: the probability that there are "
+         "some) or a list (post.signals.contacts: the probability that it has items); not "
+         "another number, a text or a record, and not a result the engine derives "
+         "(post.policy...)."),
     # R: rules and exceptions
     Code("R001", "error", "rules refer to each other in a cycle",
          "A rule's condition depends, through `violates`, on its own verdict. Break the cycle: "
@@ -160,8 +168,8 @@ _CODES = [
          "No version of the rule set is in force between two versions. If the policy really "
          "did not exist then, ignore this; otherwise move a date."),
     Code("V003", "error", "a parameter has no value on a date it is needed",
-         "A parameter's first dated value is later than the start of the rule set, so rules "
-         "using it could not be evaluated at the start."),
+         "A parameter's (or a prior's) first dated value is later than the start of the rule "
+         "set, so rules using it could not be evaluated at the start."),
     Code("V004", "error", "the effective period is empty",
          "`effective.until` must come after `effective.from`."),
     Code("V005", "error", "the same version appears twice",

@@ -25,12 +25,13 @@ import jsonschema
 
 from rules import nodes as n
 from rules import types as t
+from rules import vocabulary
 from rules.checker import Scope, check_condition
 from rules.diagnostics import Diagnostic, Location, sorted_diagnostics, suggest
 from rules.document import Document, pointer_join, read_document
 from rules.lexicon import Lexicon
 from rules.parser import parse
-from rules.ruleset import RULE_VERDICTS, Citation, Parameter, Rule, RuleSet, Source, TestCase
+from rules.ruleset import RULE_VERDICTS, Citation, Parameter, Prior, Rule, RuleSet, Source, TestCase
 
 __all__ = ["load_ruleset", "load_text", "ruleset_schema", "MAX_RULES"]
 
@@ -213,6 +214,7 @@ class _Builder:
         parameters = self._parameters(data.get("parameters"), data)
         lexicons = self._lexicons(data.get("lexicons"))
         rules = self._rules(rules_data, sources, parameters, lexicons)
+        priors = self._priors(data.get("priors"), sources, parameters, lexicons)
         tests = self._tests(data.get("tests"))
         effective = data.get("effective") if isinstance(data.get("effective"), dict) else {}
         start, until = _date(effective.get("from")), _date(effective.get("until"))
@@ -220,15 +222,16 @@ class _Builder:
             self.error("V004", f"the rule set ends ({until}) before it starts ({start})",
                        "/effective/until", "`until` is the first day it no longer applies")
         self._parameter_dates(parameters, start)
+        self._prior_dates(priors, start)
         self._sources_dates(sources, start)
-        self._unused(rules, parameters, lexicons)
+        self._unused(rules, priors, parameters, lexicons)
         if structure or any(d.is_error for d in earlier + self.diagnostics) or start is None:
             return None
         return RuleSet(
             id=data["ruleset"], platform=data["platform"], version=str(data["version"]),
             effective_from=start, effective_until=until, language=data["language"],
             sources=sources, parameters=parameters, lexicons=lexicons, rules=tuple(rules),
-            tests=tuple(tests), surfaces=tuple(data.get("surfaces", ())),
+            tests=tuple(tests), priors=tuple(priors), surfaces=tuple(data.get("surfaces", ())),
             kind=data.get("kind", "policy"), title=data.get("title", ""),
             description=data.get("description", ""), path=self.document.source.name,
             sha256=self.sha256, effective_location=self.document.location("/effective/from"))
@@ -421,6 +424,75 @@ class _Builder:
             rules.append(_with_exceptions(rule, exceptions))
         return rules
 
+    def _priors(self, raw, sources, parameters, lexicons) -> list[Prior]:
+        out = []
+        param_types = {name: t.UNIT_TYPES.get(p.unit, t.ANY) for name, p in parameters.items()}
+        for prior_id, p in (raw or {}).items() if isinstance(raw, dict) else ():
+            if not isinstance(p, dict) or not isinstance(p.get("fact"), str):
+                continue
+            pointer = f"/priors/{prior_id}"
+            fact = p["fact"]
+            if not self._prior_fact(fact, f"{pointer}/fact"):
+                continue
+            root = fact.split(".", 1)[0]
+            # A prior's condition is read once the policies have been applied, so it may
+            # ask what they concluded (p.policy.violates), whatever this rule set's kind.
+            scope = Scope(root, param_types, frozenset(lexicons), {}, "priors")
+            given, _ = self._condition(p.get("given"), f"{pointer}/given", scope)
+            if isinstance(p.get("given"), str) and given is None:
+                continue
+            probability = p.get("probability")
+            if isinstance(probability, dict):
+                dated = sorted((day, float(v)) for day, v in
+                               ((_date(k), v) for k, v in probability.items())
+                               if day is not None and isinstance(v, int | float))
+            elif isinstance(probability, int | float) and not isinstance(probability, bool):
+                dated = [(datetime.date.min, float(probability))]
+            else:
+                continue
+            source = p.get("source")
+            if isinstance(source, str) and source not in sources:
+                self.error("N007", f"unknown source `{source}`", f"{pointer}/source",
+                           self._source_hint(source, sources))
+            if p.get("estimated"):
+                self.diagnostics.append(Diagnostic(
+                    "W001", f"the prior `{prior_id}` is an estimate, not a published figure",
+                    self.document.location(f"{pointer}/estimated", key=True), pointer=pointer,
+                    hint=_shorten(str(p["estimated"]), 160)))
+            out.append(Prior(id=prior_id, fact=fact, given=given,
+                             given_text=str(p.get("given", "")), probabilities=tuple(dated),
+                             source=str(source or ""), estimated=str(p.get("estimated", "")),
+                             note=str(p.get("note", "")),
+                             location=self.document.location(pointer, key=True)))
+        return out
+
+    def _prior_fact(self, fact: str, pointer: str) -> bool:
+        """Whether `fact` names a yes/no field of the evidence; a diagnostic if not."""
+        names = fact.split(".")
+        typ = vocabulary.ROOTS.get(names[0])
+        for index, name in enumerate(names[1:], start=1):
+            prefix = ".".join(names[:index])
+            fields = vocabulary.RECORDS.get(typ.name, {}) if typ and typ.kind == "record" else {}
+            if name not in fields:
+                guess = suggest(name, fields)
+                self.error("N001", f"unknown evidence field `{prefix}.{name}`", pointer,
+                           f"did you mean `{prefix}.{guess}`?" if guess else
+                           f"the fields of {prefix} are: " + ", ".join(sorted(fields))
+                           if fields else "a prior names a field of post, page or request")
+                return False
+            if (typ.name, name) in vocabulary.DERIVED:
+                self.error("T008", f"`{prefix}.{name}` is what the engine concludes, not evidence",
+                           pointer, "give priors for the facts the policies read instead")
+                return False
+            typ = fields[name]
+        if typ is None or not (typ.kind in ("bool", "date", "list") or typ == t.COUNT):
+            self.error("T008", f"`{fact}` is {t.describe(typ) if typ else 'not a field'}, "
+                       "not a yes/no fact, a date, a count or a list", pointer,
+                       "priors give the probability that a yes/no field is true, that a "
+                       "date is recent, or that a count or a list is more than none")
+            return False
+        return True
+
     def _condition(self, text, pointer: str, scope: Scope):
         if not isinstance(text, str):
             return None, set()
@@ -492,6 +564,16 @@ class _Builder:
                            f"set applies from {start}", f"/parameters/{name}/values",
                            f"add a value dated {start} or earlier")
 
+    def _prior_dates(self, priors: list[Prior], start) -> None:
+        if start is None:
+            return
+        for p in priors:
+            if p.probabilities and p.probabilities[0][0] > start:
+                self.error("V003", f"the prior `{p.id}` has no probability before "
+                           f"{p.probabilities[0][0]}, but the rule set applies from {start}",
+                           f"/priors/{p.id}/probability",
+                           f"add a probability dated {start} or earlier")
+
     def _sources_dates(self, sources: dict[str, Source], start) -> None:
         if start is None:
             return
@@ -504,18 +586,19 @@ class _Builder:
                     pointer=f"/sources/{key}/retrieved",
                     hint="read the version of the page in force from the effective date"))
 
-    def _unused(self, rules: list[Rule], parameters, lexicons) -> None:
+    def _unused(self, rules: list[Rule], priors: list[Prior], parameters, lexicons) -> None:
         used_params, used_lexicons = set(), set()
-        for rule in rules:
-            for r in (rule, *rule.exceptions):
-                if r.condition is None:
-                    continue
-                for node in n.walk(r.condition):
-                    if isinstance(node, n.Param):
-                        used_params.add(node.name)
-                    elif isinstance(node, n.Mentions):
-                        used_lexicons.add(node.lexicon)
-        if any(r.condition is None for rule in rules for r in (rule, *rule.exceptions)):
+        conditions = [r.condition for rule in rules for r in (rule, *rule.exceptions)]
+        conditions += [p.given for p in priors if p.given is not None]
+        for condition in conditions:
+            if condition is None:
+                continue
+            for node in n.walk(condition):
+                if isinstance(node, n.Param):
+                    used_params.add(node.name)
+                elif isinstance(node, n.Mentions):
+                    used_lexicons.add(node.lexicon)
+        if any(condition is None for condition in conditions):
             return  # a condition with errors may be the one that uses them
         for name in parameters:
             if name not in used_params:

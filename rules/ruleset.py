@@ -15,14 +15,18 @@ from typing import Any
 from rules.diagnostics import Location
 from rules.nodes import Node
 
-__all__ = ["Source", "Citation", "Parameter", "Rule", "TestCase", "RuleSet", "VERDICTS",
-           "RULE_VERDICTS", "SUBJECTS"]
+__all__ = ["Source", "Citation", "Parameter", "Prior", "Rule", "TestCase", "RuleSet", "VERDICTS",
+           "RULE_VERDICTS", "SUBJECTS", "KINDS"]
 
 # What a rule or an exception can conclude.
 VERDICTS = ("violates", "remove_page", "geo_block", "illegal", "deficient", "allowed")
 # `allowed` only ever overrides: it is the verdict of an exception.
 RULE_VERDICTS = tuple(v for v in VERDICTS if v != "allowed")
 SUBJECTS = ("post", "page", "request")
+# What a rule set encodes, in the order the engine runs them: policy rule sets first,
+# then enforcement and legal rule sets, which read what the policies concluded. A rule
+# set of kind `priors` has no rules: it states how likely unassessed facts are.
+KINDS = ("policy", "enforcement", "legal", "priors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,12 @@ class Citation:
     url: str = ""
 
 
+def _value_on(values: tuple[tuple[datetime.date, Any], ...], day: datetime.date) -> Any:
+    starts = [start for start, _ in values]
+    index = bisect.bisect_right(starts, day) - 1
+    return values[index][1] if index >= 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class Parameter:
     name: str
@@ -72,9 +82,7 @@ class Parameter:
 
     def value_on(self, day: datetime.date) -> Any:
         """The value in force on `day`, or None before the first one."""
-        starts = [start for start, _ in self.values]
-        index = bisect.bisect_right(starts, day) - 1
-        return self.values[index][1] if index >= 0 else None
+        return _value_on(self.values, day)
 
     def period_on(self, day: datetime.date) -> tuple[datetime.date, datetime.date | None] | None:
         """The (start, next start) of the value in force on `day`."""
@@ -84,6 +92,37 @@ class Parameter:
             return None
         end = starts[index + 1] if index + 1 < len(starts) else None
         return starts[index], end
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """How likely a yes/no fact is when the evidence leaves it unassessed.
+
+    `fact` is a vocabulary path (`page.signals.dedicated`); the prior applies to every
+    subject the path names (each post, for a `post.` fact) on which `given` is true, or
+    always when there is no `given`. Probabilities are dated, as parameter values are.
+    """
+
+    id: str
+    fact: str
+    given: Node | None
+    given_text: str
+    probabilities: tuple[tuple[datetime.date, float], ...]
+    source: str = ""
+    estimated: str = ""
+    note: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def root(self) -> str:
+        return self.fact.split(".", 1)[0]
+
+    @property
+    def is_estimated(self) -> bool:
+        return bool(self.estimated)
+
+    def probability_on(self, day: datetime.date) -> float | None:
+        return _value_on(self.probabilities, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +177,7 @@ class RuleSet:
     lexicons: dict[str, Any]
     rules: tuple[Rule, ...]
     tests: tuple[TestCase, ...] = ()
+    priors: tuple[Prior, ...] = ()
     surfaces: tuple[str, ...] = ()
     kind: str = "policy"
     title: str = ""

@@ -230,6 +230,9 @@ CASES = [
     Case("T007", "a page asked about a post rule",
          BASE + changed("page.signals.dedicated", "page violates smuggling-offer", PAGE_RULE),
          at=(21, 11)),
+    Case("T008", "a prior about a text",
+         before_rules("priors:\n  language:\n    fact: post.language\n"
+                      "    probability: 0.2\n")),
     # R: rules and exceptions
     Case("R001", "a rule that depends on itself",
          when("post.signals.offers_crossing and post violates smuggling-offer"), at=(16, 11)),
