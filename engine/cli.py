@@ -31,7 +31,7 @@ COVERAGE_JSON = "takedown-coverage.json"
 # Modules that add their own subcommands: each has `register(subparsers)`, which only
 # declares arguments and imports nothing heavy until its command runs.
 _COMMAND_MODULES: tuple[str, ...] = ("engine.diffing", "engine.formatting", "engine.service",
-                                      "engine.audit")
+                                      "engine.audit", "engine.validation")
 
 
 def _rules_dir(value: str | None) -> Path:

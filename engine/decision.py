@@ -2,10 +2,12 @@
 
 Outcomes are ranked: `no_action` < `geo_blocked` < `posts_removed` < `page_removed`.
 Each rule set gives a lower bound (from rules that surely hold) and an upper bound (as
-if every rule whose result is unknown held). The decision's outcome is the lower bound
-when both agree, or when something is sure to happen and only more could; when nothing
-is sure but something could happen, the outcome is `undetermined`, and `missing` says
-which facts would settle it.
+if every rule whose result is unknown held). Between them, `engine.probability` weighs
+each outcome with the priors declared for the facts nobody assessed. A decision answers
+the request that was made (its *scope*): a request about posts is answered with at most
+`posts_removed`, and a chance that the platform goes further and takes the page down is
+reported as an escalation. The decision's outcome is the most probable outcome of that
+scope when its probability reaches `DECISIVE`, and `undetermined` otherwise.
 
 The likelihood of acceptance is a noisy-OR of the confidences of the rules that hold
 (docs/decisions.md gives the method):
@@ -23,15 +25,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-__all__ = ["OUTCOMES", "UNDETERMINED", "rank", "Decision", "Reason", "Threshold",
-           "AppliedException", "MissingFact", "PostDecision", "RulesetContribution",
-           "outcome_of", "combine", "likelihood", "LEAK", "UNKNOWN_WEIGHT"]
+__all__ = ["OUTCOMES", "UNDETERMINED", "SCOPES", "DECISIVE", "rank", "Decision", "Reason",
+           "Threshold", "AppliedException", "MissingFact", "Effect", "Escalation", "PostDecision",
+           "RulesetContribution", "outcome_of", "combine", "likelihood", "scope_of", "within_scope",
+           "scoped", "headline", "LEAK", "UNKNOWN_WEIGHT"]
 
 OUTCOMES = ("no_action", "geo_blocked", "posts_removed", "page_removed")
 UNDETERMINED = "undetermined"
 ACTION_VERDICTS = ("violates", "remove_page", "geo_block", "illegal")
 LEAK = 0.02
 UNKNOWN_WEIGHT = 0.5
+# The most probable outcome is the decision's outcome when its probability is above
+# this: more likely than all the others together. Otherwise the decision is
+# `undetermined` (an even split between two outcomes included).
+DECISIVE = 0.5
+# What a request can ask for: the whole target, or only its posts.
+SCOPES = {"page": "page_removed", "posts": "posts_removed"}
 
 
 def rank(outcome: str) -> int:
@@ -52,9 +61,41 @@ def outcome_of(held: set[tuple[str, str]]) -> str:
 
 
 def combine(lower: str, upper: str) -> str:
+    """The outcome the bounds alone allow: sure when they agree or when something is
+    sure to happen (a rule set's own line in a decision)."""
     if lower == upper or rank(lower) > 0:
         return lower
     return UNDETERMINED
+
+
+def scope_of(request: dict, target: dict) -> str:
+    """What the request is about: "posts" when it asks for posts to be removed or
+    withheld, or flags a single post; "page" otherwise (the whole target)."""
+    if target.get("kind") == "post" or request.get("asks") in ("remove_posts", "geo_block"):
+        return "posts"
+    return "page"
+
+
+def within_scope(outcome: str, scope: str) -> str:
+    """An outcome as an answer to a request of `scope`: removing the page removes the
+    posts a post request asked about."""
+    limit = SCOPES[scope]
+    return limit if outcome != UNDETERMINED and rank(outcome) > rank(limit) else outcome
+
+
+def scoped(distribution: dict[str, float], scope: str) -> dict[str, float]:
+    out = dict.fromkeys(OUTCOMES, 0.0)
+    for outcome, p in distribution.items():
+        out[within_scope(outcome, scope)] += p
+    return out
+
+
+def headline(distribution: dict[str, float]) -> tuple[str, float]:
+    """The most probable outcome and its probability, or `undetermined` with the best
+    one's probability when none is above DECISIVE."""
+    best = max(OUTCOMES, key=lambda o: (round(distribution.get(o, 0.0), 9), -rank(o)))
+    p = distribution.get(best, 0.0)
+    return (best if p > DECISIVE + 1e-9 else UNDETERMINED), p
 
 
 def likelihood(weights: list[tuple[str, float, float]]) -> float:
@@ -152,20 +193,50 @@ class AppliedException:
 
 
 @dataclass(frozen=True, slots=True)
+class Effect:
+    """What the decision would be if some unknown facts were established."""
+
+    value: Any  # the value the facts are given (true, false)
+    outcome: str
+    probability: float  # of that outcome
+    shift: float  # how far the whole distribution moves (total variation distance)
+    settled: bool  # whether the sure bounds then agree
+    chance: float = 0.0  # how likely the facts are to turn out so, as weighed now
+
+
+@dataclass(frozen=True, slots=True)
 class MissingFact:
-    fact: str  # the vocabulary path, e.g. post.signals.offers_crossing
+    fact: str  # the vocabulary path, e.g. post.signals.offers_crossing; "a + b" for a combination
     pointers: tuple[str, ...]
     posts: tuple[str, ...]
-    if_true: str | None
-    if_false: str | None
+    if_true: str | None  # the outcome if confirmed, when it differs from the decision's
+    if_false: str | None  # the outcome if ruled out, when it differs
     text: str
+    effects: tuple[Effect, ...] = ()
+    shift: float = 0.0  # the largest of the effects' shifts: how far the fact can move it
+    expected_shift: float = 0.0  # the effects' shifts weighed by their chances: the rank
+    facts: tuple[str, ...] = ()  # for a combination, its facts
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A request about posts that could take the whole target down."""
+
+    outcome: str
+    probability: float
+    sure: bool
+    rules: tuple[str, ...]  # the page rules that hold or may hold
+    missing: tuple[MissingFact, ...] = ()  # what would settle it
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class PostDecision:
     id: str
-    outcome: str  # removed, kept, undetermined
+    outcome: str  # removed, kept, removed with the page
     rules: tuple[str, ...]
+    probability: float = 0.0  # that a policy rule holds on it
+    sure: bool = True  # whether the evidence settles it
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +267,12 @@ class Decision:
     bounds: tuple[str, str]
     rulesets: tuple[RulesetContribution, ...]
     posts: tuple[PostDecision, ...]
+    scope: str = "page"
+    probability: float = 1.0  # of `outcome`; of the most probable one when undetermined
+    distribution: dict = field(default_factory=dict)  # outcome -> probability, within scope
+    unresolved: float = 0.0  # probability left at its lower bound, unweighed
+    escalation: Escalation | None = None
+    priors: tuple[dict, ...] = ()  # the priors weighed: ruleset, prior, fact
     reasons: tuple[Reason, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
     exceptions: tuple[AppliedException, ...] = ()

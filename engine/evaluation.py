@@ -2,10 +2,11 @@
 
 `Engine` loads and compiles rule sets once and then evaluates many requests. The fast
 path (`Engine.check(..., explain=False)`) runs the compiled rules and combines their
-results into an outcome and a likelihood, and nothing else. Explanations (reasons with
-evidence pointers and text spans, thresholds with their margins, exceptions, missing
-facts) come from `engine.explanation`, which re-runs only what it needs on the traced
-path.
+results into an outcome and a likelihood, and nothing else; when the evidence leaves
+the outcome open, `engine.probability` weighs the outcomes over the unknown facts that
+matter. Explanations (reasons with evidence pointers and text spans, thresholds with
+their margins, exceptions, missing facts) come from `engine.explanation`, which re-runs
+only what it needs on the traced path.
 """
 
 from __future__ import annotations
@@ -17,17 +18,25 @@ from pathlib import Path
 
 import rules
 from engine.decision import (
+    DECISIVE,
+    OUTCOMES,
     UNKNOWN_WEIGHT,
     Decision,
+    Escalation,
     PostDecision,
     RuleError,
     RulesetContribution,
     combine,
+    headline,
     likelihood,
     outcome_of,
     rank,
+    scope_of,
+    scoped,
+    within_scope,
 )
 from engine.evidence import Evidence
+from engine.probability import Weighing, weigh
 
 __all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
 
@@ -114,8 +123,10 @@ class Engine:
         return found
 
     def rulesets_for(self, platform: str, day: datetime.date) -> list[rules.RuleSet]:
+        """The rule sets in force; raises `NoRulesetInForce` unless one of them is a
+        policy of the platform itself (legal tests and priors alone predict nothing)."""
         found = self.registry.in_force(platform, day)
-        if not found:
+        if not any(r.kind == "policy" and r.platform != "any" for r in found):
             raise NoRulesetInForce(platform, day)
         return found
 
@@ -132,7 +143,7 @@ class Engine:
         staged = None
         for ruleset in sorted(self.rulesets_for(name, day), key=lambda r: _STAGES[r.kind]):
             if ruleset.kind != "policy" and staged is None:
-                staged = _with_policy_results(target, runs, pointers)
+                staged = with_policy_results(target, runs, pointers)
             records = target if ruleset.kind == "policy" else staged
             compiled = self.compiled(ruleset)
             params = ruleset.parameter_values(day)
@@ -145,12 +156,22 @@ class Engine:
               platform: str | None = None, explain: bool = True) -> Decision:
         """Predict the platform's response to the request in `evidence`."""
         runs, day, name = self.run(evidence, as_of, platform)
-        decision = decide(evidence, runs, day, name)
+        decision = decide(evidence, runs, day, name, self.weigh(evidence, runs, day, name))
         if explain:
             from engine.explanation import explain as add_explanations
 
             decision = add_explanations(self, evidence, runs, decision)
         return decision
+
+    def weigh(self, evidence: Evidence, runs: list[RulesetRun], day: datetime.date,
+              platform: str, assumed=()) -> Weighing | None:
+        """The outcomes weighed over the unknown facts that matter, or None when the
+        evidence (with the facts `assumed`) settles the outcome."""
+        if not assumed:
+            lower, upper = bounds_of(runs)
+            if lower == upper:
+                return None
+        return weigh(self, evidence, day, platform, runs, assumed)
 
     def explain(self, evidence: Evidence, as_of: datetime.date | None = None,
                 platform: str | None = None) -> tuple[Decision, list]:
@@ -160,14 +181,15 @@ class Engine:
         from engine.explanation import trace
 
         runs, day, name = self.run(evidence, as_of, platform)
-        decision = add_explanations(self, evidence, runs, decide(evidence, runs, day, name))
+        decision = decide(evidence, runs, day, name, self.weigh(evidence, runs, day, name))
+        decision = add_explanations(self, evidence, runs, decision)
         return decision, trace(evidence, runs)
 
 
-_STAGES = {"policy": 0, "enforcement": 1, "legal": 2}
+_STAGES = {kind: index for index, kind in enumerate(rules.KINDS)}
 
 
-def _with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -> dict:
+def with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -> dict:
     """A copy of the target whose posts and page carry `policy`: what the policy rule
     sets concluded, for enforcement and legal rule sets to read."""
     per_post: dict[int, list] = {}
@@ -218,22 +240,51 @@ def bounds_of(runs: list[RulesetRun], each: list[tuple[str, str]] | None = None)
     return lower, upper
 
 
-def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platform: str) -> Decision:
-    """Combine rule results into an outcome and a likelihood: the fast path's end."""
+def leaf_likelihood(runs: list[RulesetRun]) -> float:
+    """The likelihood of acceptance from the rule results of one evaluation."""
+    return likelihood(_weights(runs))
+
+
+def _weights(runs: list[RulesetRun]) -> list[tuple[str, float, float]]:
+    weights = []
+    for run in runs:
+        best: dict[str, float] = {}
+        for result in run.evaluation.results:
+            w = 1.0 if result.holds is True else UNKNOWN_WEIGHT if result.holds is None else 0.0
+            if w > best.get(result.rule, 0.0):
+                best[result.rule] = w
+        for rule in run.compiled.order:
+            weights.append((rule.verdict, best.get(rule.id, 0.0), rule.confidence))
+    return weights
+
+
+def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platform: str,
+           weighing: Weighing | None = None) -> Decision:
+    """Combine rule results (and, when the evidence leaves the outcome open, the
+    weighing of the unknown facts) into the answer to the request: the fast path's end."""
     each = [run.bounds() for run in runs]
     lower, upper = bounds_of(runs, each)
-    outcome = combine(lower, upper)
-    weights = []
+    scope = scope_of(evidence.request, evidence.target)
+    if weighing is None:
+        full = dict.fromkeys(OUTCOMES, 0.0)
+        full[lower] = 1.0
+        post_probability = None
+        unresolved = 0.0
+        accepted = leaf_likelihood(runs)
+    else:
+        full = weighing.distribution()
+        post_probability = weighing.post_probabilities(len(evidence.posts))
+        unresolved = weighing.unresolved
+        accepted = weighing.likelihood()
+    distribution = scoped(full, scope)
+    outcome, probability = headline(distribution)
     contributions = []
     errors = []
     post_rules: dict[int, list[str]] = {}
     post_state: dict[int, bool | None] = {}
     for run, (lo, hi) in zip(runs, each, strict=True):
-        best: dict[str, float] = {}
         fired = []
         for result in run.evaluation.results:
-            w = 1.0 if result.holds is True else UNKNOWN_WEIGHT if result.holds is None else 0.0
-            best[result.rule] = max(best.get(result.rule, 0.0), w)
             if result.holds is True and result.rule not in fired:
                 fired.append(result.rule)
             if result.error:
@@ -251,21 +302,48 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
                 if result.overridden_by:
                     post_rules.setdefault(result.post, []).append(result.overridden_by)
                     post_state.setdefault(result.post, False)
-        for rule in run.compiled.order:
-            weights.append((rule.verdict, best.get(rule.id, 0.0), rule.confidence))
         contributions.append(RulesetContribution(
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))
     posts = []
+    page_goes = within_scope(outcome, "page") == "page_removed" and scope == "page"
     for index, post in enumerate(evidence.posts):  # every run sees the same posts, in order
         state = post_state.get(index, False)
-        post_outcome = "removed" if state is True else "undetermined" if state is None else "kept"
-        if outcome == "page_removed" and state is not True:
+        p = (1.0 if state is True else 0.0) if post_probability is None else post_probability[index]
+        removed = state is True or (state is None and p > DECISIVE)
+        post_outcome = "removed" if removed else "kept"
+        if page_goes and not removed:
             post_outcome = "removed with the page"
         posts.append(PostDecision(str(post.get("id", index)), post_outcome,
-                                  tuple(dict.fromkeys(post_rules.get(index, ())))))
+                                  tuple(dict.fromkeys(post_rules.get(index, ()))),
+                                  round(p, 4), state is not None))
     return Decision(
         request=str(evidence.request.get("id", "")), platform=platform, as_of=day.isoformat(),
-        outcome=outcome, likelihood=likelihood(weights), bounds=(lower, upper),
-        rulesets=tuple(contributions), posts=tuple(posts), errors=tuple(errors),
-        engine=dict(ENGINE), evidence={"digest": evidence.digest, "name": evidence.name})
+        outcome=outcome, likelihood=round(accepted, 4),
+        bounds=(within_scope(lower, scope), within_scope(upper, scope)),
+        rulesets=tuple(contributions), posts=tuple(posts), scope=scope,
+        probability=round(probability, 4),
+        distribution={o: round(p, 4) for o, p in distribution.items()},
+        unresolved=round(unresolved, 4),
+        escalation=_escalation(runs, scope, lower, upper, full),
+        priors=tuple({"ruleset": r, "prior": p, "fact": f}
+                     for r, p, f in (weighing.priors if weighing else ())),
+        errors=tuple(errors), engine=dict(ENGINE),
+        evidence={"digest": evidence.digest, "name": evidence.name})
+
+
+def _escalation(runs: list[RulesetRun], scope: str, lower: str, upper: str,
+                full: dict[str, float]) -> Escalation | None:
+    """For a request about posts: whether the platform could take the target down too."""
+    if scope == "page" or upper != "page_removed":
+        return None
+    held = []
+    for run in runs:
+        for result in run.evaluation.results:
+            if run.compiled.verdicts[result.rule] == "remove_page" and result.holds is not False:
+                held.append(result.rule)
+    p = full.get("page_removed", 0.0)
+    sure = lower == "page_removed"
+    text = ("the target itself is also removed" if sure else
+            f"the target itself may be removed too ({round(p * 100)}%)")
+    return Escalation("page_removed", round(p, 4), sure, tuple(dict.fromkeys(held)), (), text)

@@ -11,28 +11,38 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 import rules
 from engine.decision import (
+    OUTCOMES,
     AppliedException,
     Citation,
     Decision,
+    Effect,
     MissingFact,
     Reason,
     Span,
     Threshold,
-    rank,
+    headline,
+    scoped,
 )
 from engine.evidence import Evidence
+from engine.probability import (
+    field_type,
+    is_weighable,
+    label_of,
+    label_type,
+    unknown_reads,
+    values_of,
+)
 from rules import nodes as n
 from rules.checker import compile_pattern
 from rules.runtime import Interval
 
 __all__ = ["explain", "trace", "TraceLine"]
-
-MAX_WHAT_IFS = 24
 
 
 def _citations(ruleset: rules.RuleSet, rule: rules.Rule) -> tuple[Citation, ...]:
@@ -169,10 +179,13 @@ def explain(engine, evidence: Evidence, runs: list, decision: Decision) -> Decis
                                                    _citations(ruleset, exception)))
             if rule.applies_to != "post" and rule.condition is not None:
                 thresholds.extend(_thresholds(run, rule, env))
-    missing = _missing(engine, evidence, runs, decision)
+    missing, escalating = _missing(engine, evidence, runs, decision)
+    escalation = decision.escalation
+    if escalation is not None:
+        escalation = dataclasses.replace(escalation, missing=tuple(escalating))
     return dataclasses.replace(decision, reasons=tuple(reasons), deficiencies=tuple(deficiencies),
                                exceptions=tuple(exceptions), thresholds=tuple(thresholds),
-                               missing=tuple(missing))
+                               missing=tuple(missing), escalation=escalation)
 
 
 # Thresholds
@@ -257,22 +270,71 @@ def _threshold_text(rule, side, op, observed, required, name, parameter, out_of)
             f"{estimate}")
 
 
-# Missing facts: what-if runs on the fast path
+# Missing facts: what the decision would be if unknown facts were established
 
-def _label(pointer: str) -> str:
-    parts = pointer.strip("/").split("/")
-    if parts[0] == "target" and len(parts) > 2 and parts[1] == "posts":
-        return "post." + ".".join(parts[3:])
-    if parts[0] == "target":
-        return "page." + ".".join(parts[1:])
-    return ".".join(parts)
+# Facts whose single effect leaves the outcome unchanged are tried together, in pairs
+# and threes, from the this many that move the distribution most.
+COMBINATION_POOL = 5
 
 
-def _unknown_facts(evidence: Evidence, runs: list) -> dict[str, tuple[list[str], bool]]:
-    """Unknown boolean facts read by rules whose result is unknown, grouped by field:
-    label -> (pointers, read only by exceptions)."""
-    facts: dict[str, list[str]] = {}
-    by_rules: set[str] = set()
+def _groups(evidence: Evidence, runs: list, weighing) -> dict[str, list[str]]:
+    """The unknown facts that may matter, grouped by field: every fact the weighing
+    branched on, the facts no weighing can take that rules with unknown results wait
+    on, and the facts that `is known` tests read (resolving those changes what the
+    tests answer, whatever the logic otherwise waits on)."""
+    groups: dict[str, list[str]] = {}
+    found = list(weighing.facts if weighing else ()) + _unweighable(evidence, runs)
+    found += _asked_if_known(evidence, runs)
+    for pointer in found:
+        pointers = groups.setdefault(label_of(pointer), [])
+        if pointer not in pointers:
+            pointers.append(pointer)
+    return groups
+
+
+def _asked_if_known(evidence: Evidence, runs: list) -> list[str]:
+    """Unknown facts that a rule asks about with `is known` or `is unknown`."""
+    out: list[str] = []
+    for run in runs:
+        by_id = {r.id: r for r in run.ruleset.all_rules()}
+        for result in run.evaluation.results:
+            rule = by_id[result.rule]
+            post = run.posts[result.post] if result.post is not None else None
+            env = _env(run.target, run.request, post)
+            for r in (rule, *(by_id[e] for e, _ in result.exceptions)):
+                if r.condition is None:
+                    continue
+                for node in n.walk(r.condition):
+                    if not (isinstance(node, n.IsKnown) and isinstance(node.operand, n.Path)):
+                        continue
+                    if node.operand.root not in env:
+                        continue  # a quantifier's variable: no single field to name
+                    pointer = _pointer(run, node.operand, env)
+                    if pointer is None or pointer in out or not is_weighable(
+                            field_type(pointer)) or not _absent(evidence, pointer):
+                        continue
+                    out.append(pointer)
+    return out
+
+
+def _absent(evidence: Evidence, pointer: str) -> bool:
+    node: Any = evidence.document
+    for part in pointer.strip("/").split("/"):
+        if isinstance(node, list):
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, Mapping):
+            node = node.get(part)
+        else:
+            return True
+        if node is None:
+            return True
+    return node == "none" and False
+
+
+def _unweighable(evidence: Evidence, runs: list) -> list[str]:
+    """Unknown fields that cannot be weighed (a price, a route) read by rules whose
+    result is unknown: they can only be provided."""
+    out: list[str] = []
     for run in runs:
         by_id = {r.id: r for r in run.ruleset.all_rules()}
         for result in run.evaluation.results:
@@ -281,119 +343,193 @@ def _unknown_facts(evidence: Evidence, runs: list) -> dict[str, tuple[list[str],
             rule = by_id[result.rule]
             post = run.posts[result.post] if result.post is not None else None
             env = _env(run.target, run.request, post)
-            for r in (rule, *rule.exceptions):
-                for node, value, bound in _traced(run, r, env).events:
-                    if not isinstance(node, n.Path) or value is not None or len(node.names) < 2:
+            for r in (rule, *(by_id[e] for e, applies in result.exceptions if applies is None)):
+                for path, bound in unknown_reads(r.condition, env, run.params,
+                                                 run.evaluation.verdicts, run.ruleset.lexicons):
+                    pointer = _pointer(run, path, bound)
+                    typ = field_type(pointer) if pointer else None
+                    if typ is None or is_weighable(typ) or "/policy/" in pointer:
                         continue
-                    pointer = _pointer(run, node, bound)
-                    if pointer is None:
-                        continue
-                    field_type = _field_type(pointer)
-                    if field_type is None or field_type.kind != "bool" or "/policy/" in pointer:
-                        continue
-                    label = _label(pointer)
-                    if not r.is_exception:
-                        by_rules.add(label)
-                    if pointer not in facts.setdefault(label, []):
-                        facts[label].append(pointer)
-    return {label: (pointers, label not in by_rules) for label, pointers in facts.items()}
-
-
-def _field_type(pointer: str):
-    label = _label(pointer)
-    names = label.split(".")
-    record = {"post": "post", "page": "page", "request": "request"}.get(names[0])
-    t = None
-    for name in names[1:]:
-        if record is None:
-            return None
-        t = rules.vocabulary.field_type(record, name)
-        if t is None:
-            return None
-        record = t.name if t.kind == "record" else None
-    return t
-
-
-def _patched(record: dict, assignments: list[tuple[str, object]]) -> dict:
-    """A copy of `record` with values set at JSON pointers below it: only the containers
-    on each pointer's path are copied, the rest is shared (the what-ifs run often)."""
-    root = dict(record)
-    copied = {id(root)}
-    for pointer, value in assignments:
-        parts = pointer.strip("/").split("/")[1:]  # below /target or /request
-        node = root
-        for part in parts[:-1]:
-            key = int(part) if isinstance(node, list) else part
-            child = node[key] if isinstance(node, list) else node.get(key)
-            if child is None:
-                child = {}
-            if id(child) not in copied:
-                child = list(child) if isinstance(child, list) else dict(child)
-                copied.add(id(child))
-            node[key] = child
-            node = child
-        node[parts[-1]] = value
-    return root
-
-
-def _missing(engine, evidence: Evidence, runs: list, decision: Decision) -> list[MissingFact]:
-    from engine.evaluation import bounds_of, combine
-
-    facts = _unknown_facts(evidence, runs)
-    # When a fact a rule reads is confirmed, the allowances still unknown are taken as
-    # not applying: "if p1 is confirmed to offer a crossing (and no allowance applies)".
-    allowances = [p for pointers, only_exceptions in facts.values() if only_exceptions
-                  for p in pointers]
-    out = []
-    for label, (pointers, only_exceptions) in list(facts.items())[:MAX_WHAT_IFS]:
-        results = {}
-        for value in (True, False):
-            assumed = [] if only_exceptions or not value else allowances
-            assignments = [(p, False) for p in assumed] + [(p, value) for p in pointers]
-            target = _patched(evidence.target,
-                              [a for a in assignments if a[0].startswith("/target/")])
-            request = _patched(evidence.request,
-                               [a for a in assignments if a[0].startswith("/request/")])
-            what_if, _, _ = engine.run(evidence, datetime.date.fromisoformat(decision.as_of),
-                                       decision.platform,
-                                       target=target, request=request)
-            results[value] = combine(*bounds_of(what_if))
-        if_true = results[True] if results[True] != decision.outcome else None
-        if_false = results[False] if results[False] != decision.outcome else None
-        if if_true is None and if_false is None:
-            continue
-        posts = tuple(dict.fromkeys(
-            evidence.post_id(int(p.split("/")[3])) for p in pointers
-            if p.startswith("/target/posts/")))
-        text = _missing_text(label, posts, if_true, if_false)
-        if if_true and not only_exceptions and _same_subject(pointers, allowances):
-            text += " (if no allowance applies)"
-        out.append(MissingFact(label, tuple(pointers), posts, if_true, if_false, text))
-    out.sort(key=lambda m: (-max(rank(m.if_true or "no_action"), rank(m.if_false or "no_action")),
-                            len(m.pointers), m.fact))
+                    if pointer not in out:
+                        out.append(pointer)
     return out
 
 
-def _subject_of(pointer: str) -> str:
-    parts = pointer.strip("/").split("/")
-    return "/".join(parts[:3]) if parts[:2] == ["target", "posts"] else parts[0]
+def _distance(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(abs(a.get(o, 0.0) - b.get(o, 0.0)) for o in OUTCOMES) / 2
 
 
-def _same_subject(pointers: list[str], allowances: list[str]) -> bool:
-    subjects = {_subject_of(p) for p in pointers}
-    return any(_subject_of(p) in subjects for p in allowances)
+def _effect(engine, evidence, runs, decision: Decision, assumed,
+            chance: float) -> tuple[Effect, float]:
+    """The decision's outcome with `assumed` facts established, and the probability of
+    page removal then (for escalations)."""
+    day = datetime.date.fromisoformat(decision.as_of)
+    weighing = engine.weigh(evidence, runs, day, decision.platform, assumed)
+    full = weighing.distribution()
+    distribution = scoped(full, decision.scope)
+    outcome, probability = headline(distribution)
+    settled = weighing.unresolved == 0 and max(full.values()) >= 1 - 1e-9
+    shift = _distance(distribution, decision.distribution)
+    return (Effect(assumed[0][1], outcome, round(probability, 4), round(shift, 4), settled,
+                   round(chance, 4)),
+            full.get("page_removed", 0.0))
 
 
+def _chance(weighing, pointers, day: datetime.date) -> float:
+    """How likely the facts at `pointers` are to be true (recent, some), as weighed: on
+    the branches where they were weighed, the share of weight on which they were."""
+    shares = []
+    for pointer in pointers:
+        true_value = values_of(pointer, day)[0]
+        weighed = held = 0.0
+        for leaf in weighing.leaves:
+            for at, value in leaf.assignment:
+                if at == pointer:
+                    weighed += leaf.weight
+                    held += leaf.weight if value == true_value else 0.0
+                    break
+        if weighed > 0:
+            shares.append(held / weighed)
+    return sum(shares) / len(shares) if shares else 0.5
 
-def _missing_text(label: str, posts: tuple[str, ...], if_true, if_false) -> str:
+
+def _missing(engine, evidence: Evidence, runs: list, decision: Decision):
+    """The facts whose establishment would change the decision or move its
+    probabilities, ranked by how far they are expected to move it; and, for a request
+    about posts, the facts about the target that bear only on the escalation.
+
+    Every fact the weighing branched on is listed, however little it moves: a fact
+    that is not listed cannot change the outcome, alone or with others."""
+    day = datetime.date.fromisoformat(decision.as_of)
+    weighing = engine.weigh(evidence, runs, day, decision.platform)
+    weighed = set(weighing.facts) if weighing else set()
+    out, escalating, quiet = [], [], []
+    page_now = weighing.distribution().get("page_removed", 0.0) if weighing else (
+        1.0 if decision.bounds[0] == "page_removed" or (
+            decision.escalation and decision.escalation.sure) else 0.0)
+    for label, pointers in _groups(evidence, runs, weighing).items():
+        posts = _posts_of(evidence, pointers)
+        if not is_weighable(field_type(pointers[0])):
+            out.append(MissingFact(label, tuple(pointers), posts, None, None,
+                                   _provide_text(label, posts)))
+            continue
+        effects, page = [], []
+        chance = _chance(weighing, pointers, day) if weighing else 0.5
+        for value, share in ((True, chance), (False, 1.0 - chance)):
+            effect, page_removed = _effect(engine, evidence, runs, decision,
+                                           [(p, value) for p in pointers], share)
+            effects.append(effect)
+            page.append(page_removed)
+        fact = _fact(label, pointers, posts, effects, decision)
+        changes_outcome = any(e.outcome != decision.outcome for e in effects)
+        moves = [abs(x - page_now) for x in page]
+        # For a request about posts, what is known of the target as a whole bears on the
+        # escalation; it is listed there unless it changes the answer itself.
+        if decision.scope == "posts" and label.startswith("page.") and not changes_outcome:
+            if max(moves) > 0:
+                escalating.append(dataclasses.replace(
+                    fact, text=_escalation_text(label, posts, page), shift=round(max(moves), 4),
+                    expected_shift=round(chance * moves[0] + (1 - chance) * moves[1], 4)))
+            continue
+        if set(pointers) & weighed or changes_outcome or fact.shift > 0 or any(
+                e.settled for e in effects):
+            out.append(fact)
+            if not changes_outcome:
+                quiet.append((fact, effects))
+    out += _combinations(engine, evidence, runs, decision, quiet)
+    out.sort(key=lambda m: (-m.expected_shift, -m.shift, len(m.pointers), m.fact))
+    escalating.sort(key=lambda m: (-m.expected_shift, -m.shift, m.fact))
+    return out, escalating
+
+
+def _fact(label, pointers, posts, effects, decision) -> MissingFact:
+    by_value = {e.value: e for e in effects}
+    if_true = by_value[True].outcome if by_value[True].outcome != decision.outcome else None
+    if_false = by_value[False].outcome if by_value[False].outcome != decision.outcome else None
+    return MissingFact(label, tuple(pointers), posts, if_true, if_false,
+                       _missing_text(label, posts, effects, decision), tuple(effects),
+                       round(max(e.shift for e in effects), 4),
+                       round(sum(e.chance * e.shift for e in effects), 4))
+
+
+def _combinations(engine, evidence, runs, decision, quiet) -> list[MissingFact]:
+    """Facts that change the outcome only together: pairs and threes of those whose
+    single effect does not, each taken the way that moves the distribution most."""
+    pool = sorted(quiet, key=lambda item: -item[0].shift)[:COMBINATION_POOL]
+    out: list[MissingFact] = []
+    found: list[frozenset[str]] = []
+    for size in (2, 3):
+        for combo in itertools.combinations(pool, size):
+            labels = frozenset(fact.fact for fact, _ in combo)
+            if any(f <= labels for f in found):
+                continue  # a smaller combination already changes it
+            assumed, chance = [], 1.0
+            for fact, effects in combo:
+                moving = max(effects, key=lambda e: e.shift)
+                assumed += [(p, moving.value) for p in fact.pointers]
+                chance *= moving.chance
+            effect, _ = _effect(engine, evidence, runs, decision, assumed, chance)
+            if effect.outcome == decision.outcome:
+                continue
+            found.append(labels)
+            parts = [f"{fact.fact.split('.')[-1].replace('_', ' ')} "
+                     f"{_verb(fact.fact, max(effects, key=lambda e: e.shift).value)}"
+                     for fact, effects in combo]
+            pointers = tuple(p for fact, _ in combo for p in fact.pointers)
+            out.append(MissingFact(
+                " + ".join(fact.fact for fact, _ in combo), pointers,
+                _posts_of(evidence, pointers), None, None,
+                f"together, if {' and '.join(parts)}: {effect.outcome} "
+                f"({_percent(effect.probability)})", (effect,), effect.shift,
+                round(effect.chance * effect.shift, 4), tuple(fact.fact for fact, _ in combo)))
+    return out
+
+
+def _posts_of(evidence: Evidence, pointers) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(evidence.post_id(int(p.split("/")[3])) for p in pointers
+                               if p.startswith("/target/posts/")))
+
+
+def _percent(p: float) -> str:
+    return f"{round(p * 100)}%"
+
+
+def _where(posts: tuple[str, ...]) -> str:
+    return f" for post{'s' if len(posts) > 1 else ''} {', '.join(posts)}" if posts else ""
+
+
+def _verb(label: str, value: bool) -> str:
+    typ = label_type(label)
+    if typ is not None and typ.kind == "date":
+        return "recent" if value else "old"
+    if typ is not None and typ.kind in ("list", "number"):
+        return "some" if value else "none"
+    return "confirmed" if value else "ruled out"
+
+
+def _missing_text(label: str, posts: tuple[str, ...], effects, decision: Decision) -> str:
     field = label.split(".")[-1].replace("_", " ")
-    where = f" for post{'s' if len(posts) > 1 else ''} {', '.join(posts)}" if posts else ""
+    now = f"{decision.outcome} {_percent(decision.probability)}"
     parts = []
-    if if_true:
-        parts.append(f"if {field} is confirmed{where}: {if_true}")
-    if if_false:
-        parts.append(f"if {field} is ruled out{where}: {if_false}")
-    return "; ".join(parts)
+    for e in effects:
+        verb = _verb(label, e.value)
+        state = "settled" if e.settled else _percent(e.probability)
+        parts.append(f"if {field} is {verb}{_where(posts)} ({_percent(e.chance)} likely): "
+                     f"{e.outcome} ({state})")
+    return "; ".join(parts) + f" [now {now}]"
+
+
+def _escalation_text(label: str, posts, page) -> str:
+    field = label.split(".")[-1].replace("_", " ")
+    return (f"the target is removed with probability {_percent(page[0])} if {field} is "
+            f"{_verb(label, True)}{_where(posts)}, {_percent(page[1])} if "
+            f"{_verb(label, False)}")
+
+
+def _provide_text(label: str, posts) -> str:
+    field = label.split(".")[-1].replace("_", " ")
+    return (f"{field} is not known{_where(posts)}: rules wait on it, and it cannot be weighed "
+            "(it is a text, an amount or a record); providing it may change the outcome")
 
 
 # The full trace, for `takedown explain`

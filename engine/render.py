@@ -18,6 +18,10 @@ _OUTCOME_WORDS = {
 }
 
 
+# The text forms list this many missing facts, the most decisive first; JSON has them all.
+MAX_MISSING_SHOWN = 8
+
+
 def _percent(x: float) -> str:
     return f"{round(x * 100)}%"
 
@@ -29,21 +33,32 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
     title = f"{decision.request} on {decision.platform}, as of {decision.as_of}"
     out.append(f"## {title}" if markdown else title)
     out.append("")
+    lower, upper = decision.bounds
+    sure = lower == upper
+    chance = "" if sure else f", {_percent(decision.probability)}"
     out.append(f"{'**Outcome**' if markdown else 'Outcome'}: {decision.outcome} "
-               f"({_OUTCOME_WORDS[decision.outcome]})")
+               f"({_OUTCOME_WORDS[decision.outcome]}{chance})")
+    if decision.scope == "posts":
+        out.append("The request is about posts: the answer is at most posts_removed.")
+    if not sure:
+        out.append(f"Sure at least: {lower}; at most: {upper}")
+        out.append("Probabilities: " + ", ".join(
+            f"{o} {_percent(p)}" for o, p in decision.distribution.items() if p > 0)
+            + (f" ({_percent(decision.unresolved)} unresolved, counted at its lower bound)"
+               if decision.unresolved >= 0.005 else ""))
+    if decision.escalation is not None:
+        out.append(f"Escalation: {decision.escalation.text}")
     out.append(f"{'**Likelihood of acceptance**' if markdown else 'Likelihood of acceptance'}: "
                f"{_percent(decision.likelihood)}")
-    lower, upper = decision.bounds
-    if lower != upper:
-        out.append(f"Sure at least: {lower}; at most: {upper}")
     out.append("Rule sets: " + "; ".join(
-        f"{r.id} {r.version} ({r.kind}: {r.outcome}, sha256 {r.sha256[:12]})"
-        for r in decision.rulesets))
+        f"{r.id} {r.version} ({r.kind}{'' if r.kind == 'priors' else ': ' + r.outcome}, "
+        f"sha256 {r.sha256[:12]})" for r in decision.rulesets))
     if decision.posts:
         out += ["", h("Posts")]
         for post in decision.posts:
             rules = f" [{', '.join(post.rules)}]" if post.rules else ""
-            out.append(f"{bullet}{post.id}: {post.outcome}{rules}")
+            chance = "" if post.sure else f" ({_percent(post.probability)} that a rule holds)"
+            out.append(f"{bullet}{post.id}: {post.outcome}{chance}{rules}")
     if decision.reasons:
         out += ["", h("Why")]
         for reason in decision.reasons:
@@ -76,7 +91,14 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
             out.append(f"{bullet}{d.rule}: {d.message or d.title}")
     if decision.missing:
         out += ["", h("Missing evidence that would change the outcome")]
-        for m in decision.missing:
+        for m in decision.missing[:MAX_MISSING_SHOWN]:
+            out.append(f"{bullet}{m.fact}: {m.text}")
+        if len(decision.missing) > MAX_MISSING_SHOWN:
+            out.append(f"{bullet}and {len(decision.missing) - MAX_MISSING_SHOWN} more that "
+                       "move it less (all of them in --format json)")
+    if decision.escalation is not None and decision.escalation.missing:
+        out += ["", h("What would settle the escalation")]
+        for m in decision.escalation.missing[:MAX_MISSING_SHOWN]:
             out.append(f"{bullet}{m.fact}: {m.text}")
     if decision.errors:
         out += ["", h("Rules that failed")]

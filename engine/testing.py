@@ -93,6 +93,8 @@ def run_case(engine: Engine, ruleset: rules.RuleSet, case: rules.TestCase,
 def _actual(decision: Decision) -> dict:
     return {
         "outcome": decision.outcome,
+        "bounds": {"lower": decision.bounds[0], "upper": decision.bounds[1]},
+        "probability": decision.probability,
         "fired": sorted(_fired(decision)),
         "thresholds": {t.rule: {"observed": t.observed, "required": t.required}
                        for t in decision.thresholds},
@@ -131,11 +133,26 @@ def _compare(result: CaseResult, decision: Decision) -> None:
         if fact not in facts:
             result.failures.append(f"expected `{fact}` among the missing facts; "
                                    f"missing were {sorted(facts) or 'none'}")
-    bounds = expect.get("likelihood")
-    if bounds:
-        low, high = bounds.get("min", 0.0), bounds.get("max", 1.0)
-        if not low <= decision.likelihood <= high:
-            result.failures.append(f"likelihood {decision.likelihood} is outside [{low}, {high}]")
+    for side, got in zip(("lower", "upper"), decision.bounds, strict=True):
+        want = expect.get("bounds", {}).get(side)
+        if want is not None and want != got:
+            result.failures.append(f"{side} bound: expected {want}, got {got}")
+    escalation = expect.get("escalation")
+    if escalation is not None:
+        got = decision.escalation
+        if got is None:
+            result.failures.append("expected an escalation to the target's removal; there is none")
+        elif "sure" in escalation and escalation["sure"] != got.sure:
+            result.failures.append(f"escalation: expected sure={escalation['sure']}, got {got.sure}")
+    for name, value, limits in (
+            ("probability", decision.probability, expect.get("probability")),
+            ("likelihood", decision.likelihood, expect.get("likelihood")),
+            ("escalation probability", decision.escalation.probability if decision.escalation
+             else 0.0, escalation if escalation and {"min", "max"} & set(escalation) else None)):
+        if limits:
+            low, high = limits.get("min", 0.0), limits.get("max", 1.0)
+            if not low <= value <= high:
+                result.failures.append(f"{name} {value} is outside [{low}, {high}]")
 
 
 def _threshold_matches(threshold, want: dict) -> bool:
@@ -145,7 +162,9 @@ def _threshold_matches(threshold, want: dict) -> bool:
 
 
 def _trace(decision: Decision) -> list[str]:
-    lines = [f"bounds {decision.bounds[0]} .. {decision.bounds[1]}; rule sets "
+    lines = [f"bounds {decision.bounds[0]} .. {decision.bounds[1]}; probabilities "
+             + ", ".join(f"{o} {p:.2f}" for o, p in decision.distribution.items() if p)
+             + "; rule sets "
              + ", ".join(f"{r.id}@{r.version}: {r.outcome}" for r in decision.rulesets)]
     for post in decision.posts:
         lines.append(f"post {post.id}: {post.outcome} {list(post.rules)}")

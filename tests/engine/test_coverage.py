@@ -216,7 +216,7 @@ def test_other_rule_sets_evaluated_by_a_test_gain_nothing(tmp_path):
 def test_unknown_answers_cover_no_side(tmp_path):
     unassessed = case("an unassessed post leaves the offer unknown", "2023-03-01",
                       [post("p1", "2023-02-20", None, condemnation=None)],
-                      {"outcome": "undetermined"})
+                      {"bounds": {"lower": "no_action", "upper": "posts_removed"}})
     items = covered(tmp_path, ("2023-01-01.yaml", POLICY + "tests:\n" + unassessed))["2023-01-01"]
 
     offer = items["rule", "smuggling-offer"]

@@ -165,21 +165,23 @@ def test_an_asylum_question_is_allowed_and_the_exception_cited(pinned_engine: En
     assert citation.title and citation.says
 
 
-def test_an_unassessed_group_is_undetermined_and_says_what_is_missing(pinned_engine: Engine):
+def test_an_unassessed_group_is_weighed_and_says_what_is_missing(pinned_engine: Engine):
     decision = _check(pinned_engine, META / "group-unassessed.json")
 
-    assert decision.outcome == UNDETERMINED
     assert decision.bounds == ("no_action", "page_removed")
+    assert abs(sum(decision.distribution.values()) - 1) < 1e-3
+    assert decision.probability == max(decision.distribution.values())
     [offer] = [m for m in decision.missing if m.fact == "post.signals.offers_crossing"]
     assert offer.posts == ("p1",)
     assert offer.pointers == ("/target/posts/0/signals/offers_crossing",)
-    assert offer.if_true == "posts_removed"
-    assert offer.if_false is None
     assert "p1" in offer.text
-    # Most decisive first: the page-level facts would remove the whole page.
-    ranks = [max(rank(m.if_true or "no_action"), rank(m.if_false or "no_action"))
-             for m in decision.missing]
-    assert ranks == sorted(ranks, reverse=True)
+    assert {e.value for e in offer.effects} == {True, False}
+    # Ranked by how far each fact is expected to move the probabilities.
+    expected = [m.expected_shift for m in decision.missing]
+    assert expected == sorted(expected, reverse=True)
+    # The group's purpose, never assessed, would take it down if confirmed.
+    [purpose] = [m for m in decision.missing if m.fact == "page.signals.dedicated"]
+    assert purpose.if_true == "page_removed"
 
 
 def test_asking_for_a_smuggler_is_judged_by_the_version_in_force(pinned_engine: Engine):
@@ -187,8 +189,11 @@ def test_asking_for_a_smuggler_is_judged_by_the_version_in_force(pinned_engine: 
     after = _check(pinned_engine, path)
     before = _check(pinned_engine, path, as_of=datetime.date(2022, 6, 1))
 
-    assert (after.outcome, [r.version for r in after.rulesets]) == ("posts_removed", ["2022-12-07"])
-    assert (before.outcome, [r.version for r in before.rulesets]) == ("no_action", ["2019-09-03"])
+    def policies(decision):
+        return [r.version for r in decision.rulesets if r.kind == "policy"]
+
+    assert (after.outcome, policies(after)) == ("posts_removed", ["2022-12-07"])
+    assert (before.outcome, policies(before)) == ("no_action", ["2019-09-03"])
     assert before.as_of == "2022-06-01"
 
 

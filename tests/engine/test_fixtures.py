@@ -5,6 +5,9 @@ The fixtures are found by glob, so a fixture added later is checked without a ch
 here. An expectation block may hold:
 
     outcome      the decision's outcome
+    bounds       {lower, upper}: the sure bounds
+    probability  {min, max}: bounds on the probability of the outcome, both included
+    escalation   {sure, min, max}: for a request about posts, the target's removal
     fired        rules that must hold, or exceptions that must apply (as `fired` in the
                  tests embedded in rule files, rules/ruleset.schema.json)
     not_fired    rules and exceptions that must not hold or apply
@@ -25,8 +28,8 @@ from engine import Decision, Engine, load_evidence
 from engine.cli import main
 from tests.engine.support import CORE, EVIDENCE_SCHEMA, fixture_id, fixture_paths
 
-EXPECTATION_KEYS = {"outcome", "fired", "not_fired", "exceptions", "thresholds", "missing",
-                    "likelihood"}
+EXPECTATION_KEYS = {"outcome", "bounds", "probability", "escalation", "fired", "not_fired",
+                    "exceptions", "thresholds", "missing", "likelihood"}
 
 ALL = fixture_paths()
 EVIDENCE = Draft202012Validator(json.loads(EVIDENCE_SCHEMA.read_text(encoding="utf-8")),
@@ -59,6 +62,18 @@ def unmet(decision: Decision, expect: dict) -> list[str]:
     if "outcome" in expect and decision.outcome != expect["outcome"]:
         problems.append(f"outcome {decision.outcome}, expected {expect['outcome']} "
                         f"(bounds {decision.bounds[0]}..{decision.bounds[1]})")
+    for side, got in zip(("lower", "upper"), decision.bounds, strict=True):
+        if side in expect.get("bounds", {}) and expect["bounds"][side] != got:
+            problems.append(f"{side} bound {got}, expected {expect['bounds'][side]}")
+    problems += _within("probability", decision.probability, expect.get("probability"))
+    if "escalation" in expect:
+        want, got = expect["escalation"], decision.escalation
+        if got is None:
+            problems.append("no escalation, expected one")
+        else:
+            if "sure" in want and got.sure != want["sure"]:
+                problems.append(f"escalation sure is {got.sure}, expected {want['sure']}")
+            problems += _within("escalation probability", got.probability, want)
     held = {r.rule for r in decision.reasons + decision.deficiencies}
     applied = {e.exception for e in decision.exceptions}
     for rule in expect.get("fired", []):
@@ -82,12 +97,15 @@ def unmet(decision: Decision, expect: dict) -> list[str]:
     for fact in expect.get("missing", []):
         if fact not in facts:
             problems.append(f"`{fact}` is not among the missing facts {sorted(facts)}")
-    bounds = expect.get("likelihood")
-    if bounds is not None:
-        low, high = bounds.get("min", 0.0), bounds.get("max", 1.0)
-        if not low <= decision.likelihood <= high:
-            problems.append(f"likelihood {decision.likelihood} is outside [{low}, {high}]")
+    problems += _within("likelihood", decision.likelihood, expect.get("likelihood"))
     return problems
+
+
+def _within(name: str, value: float, limits: dict | None) -> list[str]:
+    if not limits or not ({"min", "max"} & set(limits)):
+        return []
+    low, high = limits.get("min", 0.0), limits.get("max", 1.0)
+    return [] if low <= value <= high else [f"{name} {value} is outside [{low}, {high}]"]
 
 
 @pytest.mark.parametrize(("path", "day", "expect"), _cases())
