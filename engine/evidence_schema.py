@@ -24,7 +24,8 @@ MAX_TEXT = 20_000
 MAX_POSTS = 5_000
 MAX_LIST = 500
 
-PLATFORMS = ["meta", "facebook", "instagram", "threads", "youtube", "tiktok", "x", "telegram"]
+PLATFORMS = ["meta", "facebook", "instagram", "threads", "youtube", "tiktok", "x", "twitter",
+             "telegram"]
 
 # Documents name the flagged target "target"; conditions call it `page`.
 _DOCUMENT_NAMES = {"page": "target"}
@@ -44,7 +45,7 @@ _DESCRIPTIONS = {
     "notice.urls": "The exact URLs the notice names.",
     "notice.good_faith": "Whether the notice states a bona fide belief that it is accurate and complete.",
     "page": "The flagged target: a page, group, channel or account (or a single post's author).",
-    "page.platform": "The platform or surface: meta, facebook, instagram, threads, youtube, tiktok, x, telegram.",
+    "page.platform": "The platform or surface: meta, facebook, instagram, threads, youtube, tiktok, x, twitter (X before its 2023 rename), telegram.",
     "page.kind": "page, group, channel, account or post (a single post flagged on its own).",
     "page.followers": "Followers or members.",
     "page.created": "When the target was created.",

@@ -103,7 +103,7 @@ def register(sub) -> None:
 
     report = command("report", "the report over many cases")
     report.add_argument("--platform", help="only this platform (meta covers facebook, "
-                        "instagram and threads)")
+                        "instagram and threads; x covers twitter)")
     report.add_argument("--from", dest="since", type=_date, metavar="YYYY-MM-DD",
                         help="only requests submitted on or after this date")
     report.add_argument("--to", dest="until", type=_date, metavar="YYYY-MM-DD",

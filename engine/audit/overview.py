@@ -24,7 +24,7 @@ PERIODS = ("month", "quarter", "year")
 PREDICTED = ("page_removed", "posts_removed", "geo_blocked", "no_action", "undetermined")
 ACTUAL = ("page_removed", "posts_removed", "geo_blocked", "no_action", PENDING)
 # A platform's name in a filter covers its surfaces.
-FAMILIES = {"meta": ("meta", "facebook", "instagram", "threads")}
+FAMILIES = {"meta": ("meta", "facebook", "instagram", "threads"), "x": ("x", "twitter")}
 MAX_PERIODS = 12
 
 

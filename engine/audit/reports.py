@@ -36,7 +36,7 @@ __all__ = ["case_blocks", "case_title", "overview_blocks", "overview_title", "pl
 
 _PLATFORMS = {"meta": "Meta", "facebook": "Facebook", "instagram": "Instagram",
               "threads": "Threads", "youtube": "YouTube", "tiktok": "TikTok", "x": "X",
-              "telegram": "Telegram"}
+              "twitter": "Twitter", "telegram": "Telegram"}
 # What a platform did, as a verb phrase.
 _DID = {"page_removed": "removed the {kind}", "posts_removed": "removed the posts but kept "
         "the {kind}", "geo_blocked": "withheld the content in the requesting country only",
