@@ -23,7 +23,7 @@ _SIGNALS = {
     "document_kinds": list_of(TEXT),  # passport, visa, id_card, residence_permit, ...
     "offers_visa": BOOL,              # sells a visa or a residence permit
     "guarantees_visa": BOOL,          # guarantees approval of a visa
-    "offers_work": BOOL,              # promises work or housing on arrival
+    "offers_work": BOOL,              # offers work, or promises work or housing on arrival
     "price": MONEY,
     "contacts": list_of(record("contact")),
     "route": record("route"),
@@ -32,6 +32,18 @@ _SIGNALS = {
     "code_words": list_of(TEXT),
     "emojis": list_of(TEXT),
     "paid_promotion": BOOL,           # someone paid by a smuggler to post
+    # Trafficking and other exploitation of people (Meta's Human Exploitation policy).
+    "offers_person": BOOL,            # offers a person for sale, hire or transfer
+    "minor_involved": BOOL,           # the person offered, recruited or married is under 18
+    "coercion": BOOL,                 # force, threats, fraud or coercion of that person
+    "deceptive_job_offer": BOOL,      # a job offer that lies about the work, pay or terms
+    "debt_bondage": BOOL,             # work to pay off a debt (the journey, a fee)
+    "domestic_servitude": BOOL,       # domestic workers held or traded on servile terms
+    "marriage_offer": BOOL,           # arranges, offers or seeks a spouse for someone else
+    "organ_sale": BOOL,               # buys or sells a human organ
+    "sexual_exploitation": BOOL,      # recruits or sells someone for sex by coercion, or a minor
+    "commercial_sex": BOOL,           # a third party recruits for or profits from another's sex work
+    "high_risk_location": BOOL,       # the work offered is where labour exploitation is flagged
 }
 
 RECORDS: dict[str, dict[str, Type]] = {
@@ -77,7 +89,7 @@ RECORDS: dict[str, dict[str, Type]] = {
         "name_advertises": BOOL,
         "description_advertises": BOOL,
         "cover_advertises": BOOL,
-        "dedicated": BOOL,              # its purpose, as a whole, is smuggling or documents
+        "dedicated": BOOL,              # its purpose, as a whole, is smuggling, documents or people
         "admin_posts_violate": BOOL,
         "linked_to_removed": BOOL,      # run by the people behind a removed page
         "prior_strikes": COUNT,

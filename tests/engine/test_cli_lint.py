@@ -285,9 +285,10 @@ def test_versions_lists_the_meta_versions(capsys):
     assert [row[:3] for row in rows] == [["meta.human-exploitation", s, s] for s in starts]
     # Each version runs until the next one starts; the last is in force.
     assert [row[3] for row in rows] == [*starts[1:], "(in force)"]
-    assert rows[0][:4] == ["meta.human-exploitation", "2019-09-03", "2019-09-03", "2022-12-07"]
-    assert rows[1][:3] == ["meta.human-exploitation", "2022-12-07", "2022-12-07"]
-    assert rows[1][-1] == hashlib.sha256(V2022.read_bytes()).hexdigest()[:12]
+    assert rows[0][:3] == ["meta.human-exploitation", "2017-01-01", "2017-01-01"]
+    by_version = {row[1]: row for row in rows}
+    assert by_version["2019-09-03"][3] == "2022-12-07"
+    assert by_version["2022-12-07"][-1] == hashlib.sha256(V2022.read_bytes()).hexdigest()[:12]
 
 
 def test_versions_without_rules_lists_every_bundled_rule_set(capsys):

@@ -25,7 +25,9 @@ from tests.engine.support import FIXTURES, PINNED_RULES, fixture_id, fixture_pat
 
 HUMAN_EXPLOITATION = Path("meta") / "human-exploitation"
 # Pairs of versions of Meta's human-exploitation policy, each of which flips decisions.
-PAIRS = [("2019-09-03", "2022-12-07"), ("2022-12-07", "2023-12-05")]
+PAIRS = [("2017-01-01", "2018-04-24"), ("2018-04-24", "2019-09-03"), ("2019-09-03", "2022-12-07"),
+         ("2022-12-07", "2023-08-31"), ("2022-12-07", "2023-12-05"), ("2023-08-31", "2023-12-05"),
+         ("2024-10-02", "2024-12-27"), ("2024-12-27", "2025-08-29")]
 
 
 def _diff_json(capsys, *args: str) -> dict:
@@ -87,7 +89,7 @@ def test_on_the_day_of_a_change_the_flips_are_the_bundled_rule_sets_own(bundled_
                                                                           capsys):
     """With --as-of the day a version takes over, diff agrees with the bundled rule sets
     judged the day before and the day itself, when nothing else changes on that day."""
-    old_file = bundled_rules / HUMAN_EXPLOITATION / "2022-12-07.yaml"
+    old_file = bundled_rules / HUMAN_EXPLOITATION / "2023-08-31.yaml"
     new_file = bundled_rules / HUMAN_EXPLOITATION / "2023-12-05.yaml"
     new, _ = load_ruleset(new_file)
     day = new.effective_from
