@@ -94,6 +94,10 @@ def register(sub) -> None:
                           "reason, notes, dispute, disputed_clauses (docs/audit.md)")
     imported.add_argument("--check", action="store_true",
                           help="check the file and say what would be imported, store nothing")
+    imported.add_argument("--skip-unrecorded", action="store_true",
+                          help="leave out, and name, the rows whose request has no case (for "
+                          "example no rule set was in force on its date) instead of refusing "
+                          "the file")
 
     case = command("case", "the consistency report for one case")
     case.add_argument("case", help="the case id, or the request's own id")

@@ -144,9 +144,15 @@ def cmd_import(args) -> int:
     if isinstance(store, int):
         return store
     with store:
-        sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request())
+        sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request(),
+                           skip_unrecorded=args.skip_unrecorded)
         if sheet.ignored_columns:
             print(f"takedown audit: ignoring columns {', '.join(sheet.ignored_columns)}",
+                  file=sys.stderr)
+        if sheet.skipped:
+            requests = list(dict.fromkeys(request for _, request in sheet.skipped))
+            print(f"takedown audit: leaving out {len(sheet.skipped)} rows for "
+                  f"{len(requests)} requests with no case: {', '.join(requests)}",
                   file=sys.stderr)
         if sheet.problems:
             for problem in sheet.problems[:50]:
