@@ -64,6 +64,7 @@ def cmd_record(args) -> int:
         return store
     many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
     status = cli.EXIT_OK
+    recorded = uncovered = 0
     with store:
         for name, evidence, problems in cli.evidence_inputs(args.evidence):
             if evidence is None:
@@ -75,11 +76,13 @@ def cmd_record(args) -> int:
             except NoRulesetInForce as error:
                 print(rules.render_text([cli.no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
                 status = max(status, cli.EXIT_RULES)
+                uncovered += 1
                 continue
             except IntakeError as error:
                 status = max(status, _fail(f"{name}: {error}", cli.EXIT_EVIDENCE))
                 continue
             stored, is_new = store.record_case(case)
+            recorded += 1
             again = "" if is_new else "already recorded"
             if many:
                 print(f"{stored.id}  {name}" + (f"  ({again})" if again else ""))
@@ -87,6 +90,9 @@ def cmd_record(args) -> int:
                 print(stored.id)
                 if again:
                     print(f"takedown audit: {name} was {again} as {stored.id}", file=sys.stderr)
+    if many and uncovered:
+        print(f"takedown audit: {uncovered} of {recorded + uncovered} requests not recorded: "
+              "no rule set in force on their dates", file=sys.stderr)
     return status
 
 

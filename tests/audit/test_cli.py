@@ -123,6 +123,22 @@ def test_the_report_over_many_cases(db, fmt):
         assert "flagged" in out and "Meta" in out
 
 
+def test_recording_a_folder_goes_on_past_requests_no_rule_set_covers(tmp_path, audit_rules):
+    folder = tmp_path / "requests"
+    folder.mkdir()
+    (folder / "a.json").write_text(PAGE_TWO_ADVERTS.read_text(encoding="utf-8"))
+    uncovered = json.loads(PAGE_TWO_ADVERTS.read_text(encoding="utf-8"))
+    uncovered["request"].update(id="NCA-2010-0001", submitted="2010-02-01")
+    (folder / "b.json").write_text(json.dumps(uncovered))
+    (folder / "c.json").write_text(json.dumps({**uncovered, "request": {
+        **uncovered["request"], "id": "NCA-2010-0002"}}))
+    code, out, err = run("audit", "record", folder, "--db", tmp_path / "x.db", "--rules",
+                         audit_rules)
+    assert code == 4 and len(out.splitlines()) == 1 and out.endswith("a.json\n")
+    assert err.count("error[V007]: no rule set covers facebook on 2010-02-01") == 2
+    assert err.endswith("2 of 3 requests not recorded: no rule set in force on their dates\n")
+
+
 def test_usage_errors(db, tmp_path):
     assert run("audit", "report", "--db", db, "--from", "last week")[0] == 2
     assert run("audit", "case", "C-1", "--db", tmp_path / "none.db")[0] == 2
