@@ -11,6 +11,7 @@ The package, from the bottom up:
   stored evidence; `intake`: evidence to a case; `sheet`: the responses spreadsheets
   teams keep;
 - `consistency`: replay and the finding for one case; `overview`: many cases;
+  `rejections`: rejections by the reason the platform gave, and the rules behind each;
   `calibration`: what recorded outcomes say about our likelihoods;
 - `blocks`, `reports`, `charts`, `render`: the reports in Markdown, HTML and JSON;
 - `commands`: the `takedown audit` commands, loaded only when one runs.
@@ -114,6 +115,8 @@ def register(sub) -> None:
                         help="only requests submitted on or before this date")
     report.add_argument("--period", choices=("auto", "month", "quarter", "year"),
                         default="auto", help="how to group by date (default: at most 12 periods)")
+    report.add_argument("--rules", help="rule-set directory that names the rules behind each "
+                        "rejection (default: the bundled rule sets)")
     _report_options(report)
 
     command("verify", "recompute the hash chain and name the first broken record")

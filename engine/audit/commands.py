@@ -20,8 +20,9 @@ from engine.audit.calibration import Calibration, observe
 from engine.audit.consistency import case_report, replay
 from engine.audit.intake import IntakeError, prepare_case
 from engine.audit.overview import overview, platforms_named
-from engine.audit.records import Dispute, Response, response_outcome
+from engine.audit.records import Dispute, Response, latest, response_outcome
 from engine.audit.redaction import RedactionError, rules_from
+from engine.audit.rejections import rejection_kind, rule_states
 from engine.audit.render import to_html, to_markdown
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.sheet import read_sheet
@@ -226,14 +227,21 @@ def cmd_case(args) -> int:
 
 
 def cmd_report(args) -> int:
+    engine = cli.engine_for(args)
+    if isinstance(engine, int):
+        return engine
     store = _open(args, create=False)
     if isinstance(store, int):
         return store
     with store:
         cases = store.cases(platforms_named(args.platform), args.since, args.until)
-        model = overview(cases, store.responses(), store.disputes(), platform=args.platform,
+        responses = store.responses()
+        # the rules behind each rejection, including those that did not hold
+        states = {c.id: rule_states(engine, c) for c in cases
+                  if rejection_kind(latest(responses.get(c.id)), c.asks)}
+        model = overview(cases, responses, store.disputes(), platform=args.platform,
                          since=args.since, until=args.until, period=args.period,
-                         prepared=_today())
+                         prepared=_today(), rule_states=states)
     return _write(args, model, overview_blocks, overview_title(model))
 
 
