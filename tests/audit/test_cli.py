@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from engine.cli import main
-from tests.audit.support import FIXTURES, PAGE_TWO_ADVERTS, RESPONSES, fixture_paths
+from tests.audit.support import PAGE_TWO_ADVERTS, RESPONSES, fixture_folders, fixture_paths
 
 
 def run(*argv) -> tuple[int, str, str]:
@@ -26,7 +26,8 @@ def run(*argv) -> tuple[int, str, str]:
 def db(tmp_path_factory, audit_rules):
     """The fixtures recorded and the sample responses imported, through the CLI."""
     path = tmp_path_factory.mktemp("cli") / "cases.db"
-    code, out, err = run("audit", "record", FIXTURES, "--db", path, "--rules", audit_rules)
+    code, out, err = run("audit", "record", *fixture_folders(), "--db", path, "--rules",
+                         audit_rules)
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == len(fixture_paths())
