@@ -13,7 +13,8 @@ The package, from the bottom up:
 - `consistency`: replay and the finding for one case; `overview`: many cases;
   `rejections`: rejections by the reason the platform gave, and the rules behind each;
   `calibration`: what recorded outcomes say about our likelihoods;
-- `blocks`, `reports`, `charts`, `render`: the reports in Markdown, HTML and JSON;
+- `blocks`, `reports`, `charts`, `render`: the reports in plain text, Markdown, HTML
+  and JSON;
 - `commands`: the `takedown audit` commands, loaded only when one runs.
 
 How to use it: docs/audit.md.
@@ -123,6 +124,7 @@ def register(sub) -> None:
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    parser.add_argument("--format", choices=("markdown", "html", "json", "text"),
+                        default="markdown", help="text is for reading in a terminal")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write the report to FILE and print its path (default: stdout)")

@@ -23,7 +23,7 @@ from engine.audit.overview import overview, platforms_named
 from engine.audit.records import Dispute, Response, latest, response_outcome
 from engine.audit.redaction import RedactionError, rules_from
 from engine.audit.rejections import rejection_kind, rule_states
-from engine.audit.render import to_html, to_markdown
+from engine.audit.render import to_html, to_markdown, to_text
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.sheet import read_sheet
 from engine.audit.store import CaseStore, StoreError, open_store
@@ -190,6 +190,8 @@ def _write(args, model: Mapping, blocks, title: str) -> int:
         text = json.dumps(model, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "html":
         text = to_html(blocks(model), title)
+    elif args.format == "text":
+        text = to_text(blocks(model))
     else:
         text = to_markdown(blocks(model))
     if args.output:

@@ -758,12 +758,12 @@ def _rejection_blocks(rejections: Mapping) -> list[Block]:
         out.append(Paragraph(("The rules behind it, over these requests:",)))
         out.append(BulletList(tuple(tuple(_rule_summary(rule)) for rule in kind["rules"])))
         out.append(Table(
-            ("case", "request", "platform", "target", "response", "the rules behind it",
-             "consistency"),
+            ("case", "request", "platform", "target", "response", "consistency",
+             "the rules behind it"),
             tuple((c["id"], c["request_id"], platform_name(c["platform"]), c["target"],
                    (f"{_OUTCOME_HEADINGS[c['response']['outcome']]}, {c['response']['date']}"),
-                   tuple(_explanation_runs(c)),
-                   c["status"] + (f" ({c['direction']})" if c["direction"] else ""))
+                   c["status"] + (f" ({c['direction']})" if c["direction"] else ""),
+                   tuple(_explanation_runs(c)))
                   for c in (cases[i] for i in kind["case_ids"]))))
     return out
 

@@ -93,7 +93,7 @@ def test_responses_and_disputes_from_the_command_line(db, tmp_path):
     assert code == 2 and "no case or request C-999999" in err
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "html", "json"])
+@pytest.mark.parametrize("fmt", ["markdown", "html", "json", "text"])
 def test_the_case_report(db, audit_rules, tmp_path, fmt):
     output = tmp_path / f"case.{fmt}"
     code, out, err = run("audit", "case", "NCA-2023-0412", "--db", db, "--rules", audit_rules,
@@ -109,7 +109,7 @@ def test_the_case_report(db, audit_rules, tmp_path, fmt):
         assert "falls short of its own published policy" in text and "3000 pounds" in text
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "html", "json"])
+@pytest.mark.parametrize("fmt", ["markdown", "html", "json", "text"])
 def test_the_report_over_many_cases(db, fmt):
     code, out, err = run("audit", "report", "--db", db, "--format", fmt, "--platform", "meta",
                          "--from", "2023-01-01", "--to", "2024-12-31")
