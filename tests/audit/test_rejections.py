@@ -31,7 +31,7 @@ from engine.audit.rejections import (
     rejection_kind,
     rule_states,
 )
-from engine.audit.render import to_html, to_markdown
+from engine.audit.render import to_html, to_markdown, to_text
 from engine.audit.reports import overview_blocks
 from engine.audit.sheet import read_sheet
 from engine.audit.store import open_store
@@ -440,19 +440,24 @@ def test_twitter_and_youtube_rejections_are_counted_once_their_rule_sets_exist(
         assert cases[referral.request_id]["rules"], referral.request_id
 
 
-def test_the_breakdown_is_written_in_markdown_and_html(report, evaluated):
+def test_the_breakdown_is_written_in_text_markdown_and_html(report, evaluated):
     expected = Counter(r.kind for r in evaluated.values() if r.kind)
     blocks = overview_blocks(report)
-    markdown, page = to_markdown(blocks), to_html(blocks, "2020")
+    text, markdown, page = to_text(blocks), to_markdown(blocks), to_html(blocks, "2020")
     assert "## Rejections, as the platforms explained them" in markdown
+    assert "\nRejections, as the platforms explained them\n-----" in text
     for kind, title in ((CONTRAVENE, "does not contravene policy"),
                         (THRESHOLD, "does not meet the threshold"),
                         (PAGE_KEPT, "posts removed but page kept")):
         assert f"| “{title}” | {expected[kind]} |" in markdown
         assert f"<td>“{title}”</td><td class=\"num\">{expected[kind]}</td>" in page
-        assert f"“{title.capitalize()}”: " in markdown and f"“{title.capitalize()}”: " in page
+        assert f"“{title}” (reason given)\n    requests: {expected[kind]}\n" in text
+        for form in (text, markdown, page):
+            assert f"“{title.capitalize()}”: " in form
     assert "page\\_violation\\_limit needs \\>= 5 (an estimate)" in markdown
-    assert "set aside by fraud-awareness" in markdown
+    assert "page_violation_limit needs >= 5 (an estimate)" in text
+    assert "page_violation_limit needs &gt;= 5 (an estimate)" in page
+    assert "set aside by fraud-awareness" in text
 
 
 # The commands, end to end
