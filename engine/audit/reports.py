@@ -710,7 +710,8 @@ def _explanation_runs(rejection: Mapping) -> list[Run]:
         for n, item in enumerate(i for i in items if i not in plain):
             runs += ["; " if n else "", *_item_runs(item)]
         if plain:
-            runs.append("; " if len(plain) < len(items) else "")
+            if len(plain) < len(items):
+                runs.append("; ")
             for n, item in enumerate(plain):
                 runs += [", " if n else "", Code(item["rule"])]
             runs.append(" did not hold")
@@ -755,8 +756,9 @@ def _rejection_blocks(rejections: Mapping) -> list[Block]:
                  for w in kind["wordings"] if w["reason"]]
         if words:
             out.append(Paragraph(("In the platforms' words: " + "; ".join(words),)))
-        out.append(Paragraph(("The rules behind it, over these requests:",)))
-        out.append(BulletList(tuple(tuple(_rule_summary(rule)) for rule in kind["rules"])))
+        if kind["rules"]:
+            out.append(Paragraph(("The rules behind it, over these requests:",)))
+            out.append(BulletList(tuple(tuple(_rule_summary(rule)) for rule in kind["rules"])))
         out.append(Table(
             ("case", "request", "platform", "target", "response", "consistency",
              "the rules behind it"),
