@@ -356,13 +356,14 @@ def test_threshold_rejections_give_the_threshold_required_and_observed(report, e
             if threshold.met is False:
                 unmet[key] += 1
                 assert _item(rejection, key)["supports"] is True
-            if threshold.met is True:
+            if threshold.met is True and key in _held(referral.decision):
                 assert _item(rejection, key)["supports"] is False
     totals = {r["key"]: r for r in _kinds(report)[THRESHOLD]["rules"]}
     for key, n in unmet.items():
         assert sum(f["not_met"] for f in totals[key]["thresholds"]) == n
-    # the estimated Page threshold is behind most of them: "2 of 5 in 90 days"
-    assert unmet["meta.enforcement/repeated-violations"] >= len(page) - 2
+    # on Facebook and Instagram, the estimated Page threshold is behind most of them
+    meta = [r for r in page if r.platform in ("facebook", "instagram")]
+    assert unmet["meta.enforcement/repeated-violations"] >= len(meta) - 2 > 0
 
 
 def test_a_post_under_the_threshold_for_a_breach_is_tied_to_the_post_rules(report, evaluated,
@@ -499,5 +500,7 @@ def test_the_commands_record_what_they_can_and_report_the_rest(tmp_path, audit_r
     expected = Counter(r.kind for r in recorded.values() if r.kind)
     assert {k["kind"]: k["count"] for k in model["rejections"]["kinds"]} == {
         k["kind"]: expected[k["kind"]] for k in model["rejections"]["kinds"]}
-    # replayed: the rules that did not hold are named too
-    assert all(c["is_replayed"] for c in model["rejections"]["cases"])
+    # replayed on the stored evidence, redacted as it is: the rules that did not hold are
+    # named too (Meta's rules read nothing the redaction masks)
+    assert all(c["is_replayed"] for c in model["rejections"]["cases"]
+               if c["platform"] in ("facebook", "instagram"))
