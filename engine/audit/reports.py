@@ -741,7 +741,7 @@ def _rejection_blocks(rejections: Mapping) -> list[Block]:
         tuple((f"“{k['title']}”", f"{k['count']:,}",
                *(f"{k['statuses'][s]:,}" for s in ("consistent", "inconsistent",
                                                    "undetermined")),
-               tuple(_codes([r["rule"] for r in k["rules"]])) or "–")
+               tuple(_codes(list(dict.fromkeys(r["rule"] for r in k["rules"])))) or "–")
               for k in rejections["kinds"]),
         numeric=(1, 2, 3, 4),
         caption="Consistency: whether the response is what the platform's own policy calls "
