@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The fixtures with the decision each expects, and the responses in fixtures/responses.csv;
+# fixtures/nca-2020 is a scenario of its own, replayed below.
+FIXTURE_DIRS := $(filter-out fixtures/nca-2020/,$(sort $(wildcard fixtures/*/)))
 
 .PHONY: run test lint bench clean
 
@@ -28,14 +31,14 @@ run: $(STAMP)
 	@$(BIN)/takedown test
 	@echo
 	@echo "== decisions for the bundled fixtures =="
-	@$(BIN)/takedown check fixtures --format table
+	@$(BIN)/takedown check $(FIXTURE_DIRS) --format table
 	@echo
 	@echo "== one decision in full: fixtures/meta/page-two-adverts.json =="
 	@$(BIN)/takedown check fixtures/meta/page-two-adverts.json
 	@echo
 	@echo "== audit: record the fixtures, import fixtures/responses.csv, verify, report (out/audit/) =="
 	@rm -rf out/audit && mkdir -p out/audit
-	@$(BIN)/takedown audit record fixtures --db out/audit/cases.db > out/audit/cases.txt
+	@$(BIN)/takedown audit record $(FIXTURE_DIRS) --db out/audit/cases.db > out/audit/cases.txt
 	@echo "recorded $$(wc -l < out/audit/cases.txt) cases (ids in out/audit/cases.txt)"
 	@$(BIN)/takedown audit import fixtures/responses.csv --db out/audit/cases.db
 	@$(BIN)/takedown audit verify --db out/audit/cases.db
@@ -43,6 +46,15 @@ run: $(STAMP)
 	@$(BIN)/takedown audit report --db out/audit/cases.db --format html -o out/audit/report.html
 	@$(BIN)/takedown audit case NCA-2023-0412 --db out/audit/cases.db --format html -o out/audit/case-NCA-2023-0412.html
 	@grep -m1 flagged out/audit/report.md
+	@echo
+	@echo "== the January-May 2020 referrals replayed: record fixtures/nca-2020, import its responses, rejections by the reason given (out/audit-2020/) =="
+	@rm -rf out/audit-2020 && mkdir -p out/audit-2020
+	@# exit 4 while no bundled rule set covers some of the requests on their dates
+	@$(BIN)/takedown audit record fixtures/nca-2020 --db out/audit-2020/cases.db > out/audit-2020/cases.txt 2> out/audit-2020/record.log || test $$? -eq 4
+	@echo "recorded $$(wc -l < out/audit-2020/cases.txt) of $$(ls fixtures/nca-2020/*.json | wc -l) requests (case ids in out/audit-2020/cases.txt; those no rule set covers on their dates, in record.log)"
+	@$(BIN)/takedown audit import fixtures/nca-2020/responses.csv --skip-unrecorded --db out/audit-2020/cases.db 2> out/audit-2020/import.log
+	@$(BIN)/takedown audit report --db out/audit-2020/cases.db --format text -o out/audit-2020/report.txt
+	@sed -n '/^Rejections, as the platforms explained them$$/,/^Acceptance over time$$/p' out/audit-2020/report.txt | sed '$$d'
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,8 +11,10 @@ The package, from the bottom up:
   stored evidence; `intake`: evidence to a case; `sheet`: the responses spreadsheets
   teams keep;
 - `consistency`: replay and the finding for one case; `overview`: many cases;
+  `rejections`: rejections by the reason the platform gave, and the rules behind each;
   `calibration`: what recorded outcomes say about our likelihoods;
-- `blocks`, `reports`, `charts`, `render`: the reports in Markdown, HTML and JSON;
+- `blocks`, `reports`, `charts`, `render`: the reports in plain text, Markdown, HTML
+  and JSON;
 - `commands`: the `takedown audit` commands, loaded only when one runs.
 
 How to use it: docs/audit.md.
@@ -94,6 +96,10 @@ def register(sub) -> None:
                           "reason, notes, dispute, disputed_clauses (docs/audit.md)")
     imported.add_argument("--check", action="store_true",
                           help="check the file and say what would be imported, store nothing")
+    imported.add_argument("--skip-unrecorded", action="store_true",
+                          help="leave out, and name, the rows whose request has no case (for "
+                          "example no rule set was in force on its date) instead of refusing "
+                          "the file")
 
     case = command("case", "the consistency report for one case")
     case.add_argument("case", help="the case id, or the request's own id")
@@ -110,12 +116,15 @@ def register(sub) -> None:
                         help="only requests submitted on or before this date")
     report.add_argument("--period", choices=("auto", "month", "quarter", "year"),
                         default="auto", help="how to group by date (default: at most 12 periods)")
+    report.add_argument("--rules", help="rule-set directory that names the rules behind each "
+                        "rejection (default: the bundled rule sets)")
     _report_options(report)
 
     command("verify", "recompute the hash chain and name the first broken record")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    parser.add_argument("--format", choices=("markdown", "html", "json", "text"),
+                        default="markdown", help="text is for reading in a terminal")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write the report to FILE and print its path (default: stdout)")

@@ -20,9 +20,10 @@ from engine.audit.calibration import Calibration, observe
 from engine.audit.consistency import case_report, replay
 from engine.audit.intake import IntakeError, prepare_case
 from engine.audit.overview import overview, platforms_named
-from engine.audit.records import Dispute, Response, response_outcome
+from engine.audit.records import Dispute, Response, latest, response_outcome
 from engine.audit.redaction import RedactionError, rules_from
-from engine.audit.render import to_html, to_markdown
+from engine.audit.rejections import rejection_kind, rule_states
+from engine.audit.render import to_html, to_markdown, to_text
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.sheet import read_sheet
 from engine.audit.store import CaseStore, StoreError, open_store
@@ -64,6 +65,7 @@ def cmd_record(args) -> int:
         return store
     many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
     status = cli.EXIT_OK
+    recorded = uncovered = 0
     with store:
         for name, evidence, problems in cli.evidence_inputs(args.evidence):
             if evidence is None:
@@ -75,11 +77,13 @@ def cmd_record(args) -> int:
             except NoRulesetInForce as error:
                 print(rules.render_text([cli.no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
                 status = max(status, cli.EXIT_RULES)
+                uncovered += 1
                 continue
             except IntakeError as error:
                 status = max(status, _fail(f"{name}: {error}", cli.EXIT_EVIDENCE))
                 continue
             stored, is_new = store.record_case(case)
+            recorded += 1
             again = "" if is_new else "already recorded"
             if many:
                 print(f"{stored.id}  {name}" + (f"  ({again})" if again else ""))
@@ -87,6 +91,9 @@ def cmd_record(args) -> int:
                 print(stored.id)
                 if again:
                     print(f"takedown audit: {name} was {again} as {stored.id}", file=sys.stderr)
+    if many and uncovered:
+        print(f"takedown audit: {uncovered} of {recorded + uncovered} requests not recorded: "
+              "no rule set in force on their dates", file=sys.stderr)
     return status
 
 
@@ -144,9 +151,15 @@ def cmd_import(args) -> int:
     if isinstance(store, int):
         return store
     with store:
-        sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request())
+        sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request(),
+                           skip_unrecorded=args.skip_unrecorded)
         if sheet.ignored_columns:
             print(f"takedown audit: ignoring columns {', '.join(sheet.ignored_columns)}",
+                  file=sys.stderr)
+        if sheet.skipped:
+            requests = list(dict.fromkeys(request for _, request in sheet.skipped))
+            print(f"takedown audit: leaving out {len(sheet.skipped)} rows for "
+                  f"{len(requests)} requests with no case: {', '.join(requests)}",
                   file=sys.stderr)
         if sheet.problems:
             for problem in sheet.problems[:50]:
@@ -177,6 +190,8 @@ def _write(args, model: Mapping, blocks, title: str) -> int:
         text = json.dumps(model, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "html":
         text = to_html(blocks(model), title)
+    elif args.format == "text":
+        text = to_text(blocks(model))
     else:
         text = to_markdown(blocks(model))
     if args.output:
@@ -214,14 +229,21 @@ def cmd_case(args) -> int:
 
 
 def cmd_report(args) -> int:
+    engine = cli.engine_for(args)
+    if isinstance(engine, int):
+        return engine
     store = _open(args, create=False)
     if isinstance(store, int):
         return store
     with store:
         cases = store.cases(platforms_named(args.platform), args.since, args.until)
-        model = overview(cases, store.responses(), store.disputes(), platform=args.platform,
+        responses = store.responses()
+        # the rules behind each rejection, including those that did not hold
+        states = {c.id: rule_states(engine, c) for c in cases
+                  if rejection_kind(latest(responses.get(c.id)), c.asks)}
+        model = overview(cases, responses, store.disputes(), platform=args.platform,
                          since=args.since, until=args.until, period=args.period,
-                         prepared=_today())
+                         prepared=_today(), rule_states=states)
     return _write(args, model, overview_blocks, overview_title(model))
 
 

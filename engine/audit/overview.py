@@ -3,7 +3,8 @@ that compares with what we predicted, and which clauses their rejections ignore.
 
 It reads the decisions as recorded (the predictions as they were made, under the rule
 sets in force on each submission date) and each case's latest response; it needs no
-rule sets. Wording and charts belong to `engine.audit.reports`.
+rule sets, though the breakdown of rejections names more rules when given their replay
+(`engine.audit.rejections`). Wording and charts belong to `engine.audit.reports`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from engine.audit.calibration import Calibration, deciding_rule, observe
 from engine.audit.consistency import STATUSES, assess, leads_to
 from engine.audit.records import ACTED, PENDING, Case, Dispute, Response, latest
+from engine.audit.rejections import breakdown
 from engine.decision import ACTION_VERDICTS, rank
 
 __all__ = ["PERIODS", "ACTUAL", "PREDICTED", "FAMILIES", "platforms_named", "overview",
@@ -161,9 +163,12 @@ def _acceptance(rows: Sequence[dict]) -> list[dict]:
 def overview(cases: Sequence[Case], responses: Mapping[str, Sequence[Response]],
              disputes: Mapping[str, Sequence[Dispute]], *, platform: str | None = None,
              since: str | None = None, until: str | None = None, period: str = "auto",
-             prepared: str | None = None) -> dict:
+             prepared: str | None = None,
+             rule_states: Mapping[str, Mapping | None] | None = None) -> dict:
     """Everything the report over many cases says, as JSON. `cases` are those the
-    filters (`platform`, `since`, `until`, shown in the report) selected."""
+    filters (`platform`, `since`, `until`, shown in the report) selected; `rule_states`
+    (case id -> `engine.audit.rejections.rule_states`) names, for each rejection, the
+    rules that did not hold as well as those that did."""
     period = choose_period(c.submitted for c in cases) if period == "auto" else period
     rows = [_case_row(c, responses.get(c.id, []), period) for c in cases]
     calibration = Calibration(observe(cases, responses))
@@ -188,6 +193,7 @@ def overview(cases: Sequence[Case], responses: Mapping[str, Sequence[Response]],
         "confusion": _confusion(rows),
         "clauses": clauses,
         "disputed": disputed,
+        "rejections": breakdown(cases, responses, rule_states),
         "acceptance": _acceptance(rows),
         "calibration": {
             "prior_strength": calibration.strength, "cases": len(calibration.observations),

@@ -1,4 +1,5 @@
-"""Render report blocks as Markdown, or as one self-contained HTML file.
+"""Render report blocks as plain text for a terminal, as Markdown, or as one
+self-contained HTML file.
 
 The HTML has its style sheet inline, its charts as inline SVG, and a content security
 policy that forbids every fetch, so it opens the same offline, from an e-mail or a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from collections.abc import Sequence
 
 from engine.audit.blocks import (
@@ -27,7 +29,84 @@ from engine.audit.blocks import (
     Table,
 )
 
-__all__ = ["to_markdown", "to_html"]
+__all__ = ["to_text", "to_markdown", "to_html"]
+
+# Plain text
+
+TEXT_WIDTH = 100
+
+
+def _text_runs(runs: Sequence[Run] | Run) -> str:
+    if isinstance(runs, str | Strong | Code | Mark | Link):
+        runs = (runs,)
+    out = []
+    for run in runs:
+        if isinstance(run, Link) and run.text != run.url:
+            out.append(f"{run.text} <{run.url}>")
+        else:
+            out.append(run if isinstance(run, str) else run.text)
+    return "".join(out)
+
+
+def _wrapped(text: str, first: str = "", rest: str = "") -> str:
+    return "\n".join(textwrap.wrap(text, TEXT_WIDTH, initial_indent=first,
+                                    subsequent_indent=rest, break_long_words=False,
+                                    break_on_hyphens=False)) or first.rstrip()
+
+
+def _text_table(block: Table) -> str:
+    """Aligned columns when the table fits the width, the last column wrapped if it alone
+    does not; otherwise one record per row, its first cell as a title and each other cell
+    under its column's name."""
+    rows = [[_text_runs(c).replace("\n", " ") for c in row] for row in block.rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(block.header)]
+    out = [_wrapped(block.caption)] if block.caption else []
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    if indent + min(widths[-1], 40) <= TEXT_WIDTH:
+        last = min(widths[-1], TEXT_WIDTH - indent)
+
+        def line(cells):
+            tail = textwrap.wrap(cells[-1], last, break_long_words=False) or [""]
+            lead = "  ".join(c.rjust(w) if i in block.numeric else c.ljust(w)
+                             for i, (c, w) in enumerate(zip([*cells[:-1], tail[0]], widths,
+                                                            strict=True)))
+            return "\n".join([lead.rstrip(), *(" " * indent + t for t in tail[1:])])
+        rule = ["-" * w for w in widths[:-1]] + ["-" * last]
+        out += [line(list(block.header)), line(rule), *map(line, rows)]
+        return "\n".join(out)
+    for row in rows:
+        out.append(_wrapped(f"{row[0]}" + (f" ({block.header[0]})" if block.header[0] else "")))
+        for name, cell in zip(block.header[1:], row[1:], strict=True):
+            out.append(_wrapped(cell or "–", f"    {name + ': ' if name else ''}", "      "))
+    return "\n".join(out)
+
+
+def _text_block(block: Block) -> str:
+    if isinstance(block, Heading):
+        rule = {1: "=", 2: "-"}.get(block.level)
+        return block.text + (f"\n{rule * len(block.text)}" if rule else "")
+    if isinstance(block, Paragraph):
+        return _wrapped(_text_runs(block.runs))
+    if isinstance(block, Quote):
+        text = "\n".join(_wrapped(line, "  > ", "  > ") for line in
+                         _text_runs(block.runs).splitlines() or [""])
+        return text + (f"\n  — {_text_runs(block.source)}" if block.source else "")
+    if isinstance(block, BulletList):
+        return "\n".join(_wrapped(_text_runs(item), "- ", "  ") for item in block.items)
+    if isinstance(block, Table):
+        return _text_table(block) if block.rows else ""
+    if isinstance(block, Callout):
+        return _wrapped(f"{block.kind.upper()}. {_text_runs(block.runs)}")
+    if isinstance(block, Figure):
+        return ""
+    raise TypeError(f"not a block: {block!r}")
+
+
+def to_text(blocks: Sequence[Block]) -> str:
+    """The report as a terminal shows it: no markup, paragraphs wrapped, tables aligned."""
+    parts = [_text_block(b) for b in blocks]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
 
 # Markdown
 

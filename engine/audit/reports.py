@@ -553,6 +553,7 @@ def overview_blocks(model: Mapping) -> list[Block]:
                      numeric=tuple(range(1, 8))))
     out += _confusion_blocks(model["confusion"])
     out += _consistency_blocks(model)
+    out += _rejection_blocks(model["rejections"])
     out += _acceptance_blocks(model["acceptance"])
     out += _calibration_blocks(model["calibration"])
     out.append(Heading(2, "Cases"))
@@ -623,6 +624,149 @@ def _consistency_blocks(model: Mapping) -> list[Block]:
         out.append(Table(("clause", "disputes", "cases"), tuple(
             (Code(d["key"]), f"{d['disputes']:,}", ", ".join(d["case_ids"]))
             for d in model["disputed"]), numeric=(1,)))
+    return out
+
+
+# What a rule did in a rejection, as a clause: "held in 7", "did not hold in 5".
+_STATE_PHRASES = (("held", "held"), ("not held", "did not hold"), ("unknown", "unknown"),
+                  ("set aside", "set aside"))
+
+
+def _figures(figure: Mapping) -> str:
+    """A threshold's figures over many cases: `page_violation_limit >= 5 (an estimate):
+    not met in 6, met in 1; observed 1 to 5`."""
+    counts = ", ".join(f"{word} in {figure[key]:,}" for key, word in
+                       (("not_met", "not met"), ("met", "met"), ("unknown", "unknown"))
+                       if figure[key])
+    required = " or ".join(_value(r) for r in figure["required"])
+    observed = figure["observed"]
+    seen = ("" if observed is None else
+            f"; observed {_value(observed[0])}" if observed[0] == observed[1] else
+            f"; observed {_value(observed[0])} to "
+            f"{'more' if observed[1] is None else _value(observed[1])}")
+    estimate = ", an estimate" if figure["estimated"] else ""
+    return f"{figure['parameter']} {figure['comparison']} {required}{estimate}: {counts}{seen}"
+
+
+def _rule_summary(rule: Mapping) -> list[Run]:
+    """One rule across the rejections of a kind: what it did, and its thresholds' figures."""
+    states = ", ".join(f"{phrase} in {rule['states'][state]:,}"
+                       for state, phrase in _STATE_PHRASES if rule["states"][state])
+    if rule["allowances"]:
+        states += f" (by {', '.join(rule['allowances'])})"
+    runs: list[Run] = [Code(rule["key"]), f": {states}"]
+    for figure in rule["thresholds"]:
+        runs.append(f"; {_figures(figure)}")
+    return runs
+
+
+def _subjects(item: Mapping) -> str:
+    """` on post p1 and post p2`, ` on the page`."""
+    named = [s if s.startswith("post ") else f"the {s}" for s in item["subjects"]]
+    return f" on {_join(named)}" if named else ""
+
+
+def _threshold_figure(figure: Mapping) -> str:
+    """One case's threshold: `2 of 4 posts counted, page_violation_limit needs >= 5 (an
+    estimate): 3 short`."""
+    observed = figure["observed"]
+    if isinstance(observed, list):
+        observed = (f"between {_value(observed[0])} and "
+                    f"{'more' if observed[1] is None else _value(observed[1])}")
+    seen = ("not known" if observed is None else
+            f"{_value(observed)} of {figure['out_of']} posts counted"
+            if figure.get("out_of") is not None else f"{_value(observed)} counted")
+    estimate = " (an estimate)" if figure["estimated"] else ""
+    margin = figure["margin"] if figure["margin"] not in ("", "unknown") else None
+    return (f"{seen}, {figure['parameter']} needs {figure['comparison']} "
+            f"{_value(figure['required'])}{estimate}" + (f": {margin}" if margin else ""))
+
+
+def _item_runs(item: Mapping) -> list[Run]:
+    """What one rule did in one rejection, in words."""
+    runs: list[Run] = [Code(item["rule"])]
+    if item["thresholds"]:
+        runs.append(": " + "; ".join(_threshold_figure(t) for t in item["thresholds"]))
+        if item["state"] == "held":
+            runs.append(f", and it holds{_subjects(item)}")
+        return runs
+    if item["state"] == "set aside":
+        return runs + [f" set aside by {', '.join(item['allowances'])}{_subjects(item)}"]
+    return runs + [{"held": f" holds{_subjects(item)}", "not held": " did not hold",
+                    "unknown": f" may hold{_subjects(item)}"}[item["state"]]]
+
+
+def _explanation_runs(rejection: Mapping) -> list[Run]:
+    """The rules behind one rejection: those that bear out the platform's refusal, those
+    that call for more than it did, and those the evidence leaves open."""
+    groups = ((True, "Bears it out: "), (False, "Against it: "), (None, "Open: "))
+    runs: list[Run] = []
+    for supports, label in groups:
+        items = [i for i in rejection["rules"] if i["supports"] is supports]
+        if not items:
+            continue
+        runs.append((" " if runs else "") + label)
+        plain = [i for i in items if i["state"] == "not held" and not i["thresholds"]]
+        for n, item in enumerate(i for i in items if i not in plain):
+            runs += ["; " if n else "", *_item_runs(item)]
+        if plain:
+            if len(plain) < len(items):
+                runs.append("; ")
+            for n, item in enumerate(plain):
+                runs += [", " if n else "", Code(item["rule"])]
+            runs.append(" did not hold")
+        runs.append(".")
+    if rejection["missing"]:
+        runs += [" Unknown: ", *_codes([m["fact"] for m in rejection["missing"][:4]]), "."]
+    return runs or ["No rule of the policy in force names it."]
+
+
+def _rejection_blocks(rejections: Mapping) -> list[Block]:
+    out: list[Block] = [Heading(2, "Rejections, as the platforms explained them")]
+    if not rejections["rejected"]:
+        out.append(Paragraph(("No platform refused a request, in whole or in part.",)))
+        return out
+    out.append(Paragraph((
+        f"Of {_plural(rejections['flagged'], 'request')}, {rejections['rejected']:,} were "
+        "refused in whole or in part: the platform's latest response did less than was "
+        "asked. Here they are by the reason the platform gave, each with what the rules of "
+        "its own policy in force on the day did on the evidence. A rule's result ",
+        Strong("bears out"), " the response when it does not hold, an allowance set it "
+        "aside, its threshold is not met, or the response gives it effect; it is ",
+        Strong("against"), " the response when it calls for more than the platform did; "
+        "it is ", Strong("open"), " when the evidence leaves it unknown.")))
+    out.append(Table(
+        ("reason given", "requests", "consistent", "inconsistent", "undetermined",
+         "the rules behind it"),
+        tuple((f"“{k['title']}”", f"{k['count']:,}",
+               *(f"{k['statuses'][s]:,}" for s in ("consistent", "inconsistent",
+                                                   "undetermined")),
+               tuple(_codes(list(dict.fromkeys(r["rule"] for r in k["rules"])))) or "–")
+              for k in rejections["kinds"]),
+        numeric=(1, 2, 3, 4),
+        caption="Consistency: whether the response is what the platform's own policy calls "
+                "for, within what was asked (see above)."))
+    cases = {c["id"]: c for c in rejections["cases"]}
+    for kind in rejections["kinds"]:
+        if not kind["count"]:
+            continue
+        out.append(Heading(3, f"“{kind['title'].capitalize()}”: "
+                              f"{_plural(kind['count'], 'request')}"))
+        words = [f"“{_sentence(w['reason'])}”" + (f" ({w['count']:,})" if w["count"] > 1 else "")
+                 for w in kind["wordings"] if w["reason"]]
+        if words:
+            out.append(Paragraph(("In the platforms' words: " + "; ".join(words),)))
+        if kind["rules"]:
+            out.append(Paragraph(("The rules behind it, over these requests:",)))
+            out.append(BulletList(tuple(tuple(_rule_summary(rule)) for rule in kind["rules"])))
+        out.append(Table(
+            ("case", "request", "platform", "target", "response", "consistency",
+             "the rules behind it"),
+            tuple((c["id"], c["request_id"], platform_name(c["platform"]), c["target"],
+                   (f"{_OUTCOME_HEADINGS[c['response']['outcome']]}, {c['response']['date']}"),
+                   c["status"] + (f" ({c['direction']})" if c["direction"] else ""),
+                   tuple(_explanation_runs(c)))
+                  for c in (cases[i] for i in kind["case_ids"]))))
     return out
 
 

@@ -46,6 +46,9 @@ class Sheet:
     problems: list[SheetProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
+    # (line, request id) of each row left out because its request has no case, when asked
+    # to (`skip_unrecorded`)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _column(name: str) -> str:
@@ -67,9 +70,13 @@ def _date(text: str) -> str | None:
 
 
 def read_sheet(path: str | Path, case_dates: Mapping[str, str],
-               cases_by_request: Mapping[str, list[str]]) -> Sheet:
+               cases_by_request: Mapping[str, list[str]], skip_unrecorded: bool = False) -> Sheet:
     """Read a responses CSV; `case_dates` (case id -> submission date) and
-    `cases_by_request` (request id -> case ids) say which cases exist."""
+    `cases_by_request` (request id -> case ids) say which cases exist.
+
+    With `skip_unrecorded`, a row whose request id names no case is left out and listed
+    in `Sheet.skipped` rather than stopping the file: a team's sheet also holds responses
+    to requests that could not be recorded (no rule set in force on their date)."""
     name = str(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:
@@ -86,7 +93,7 @@ def read_sheet(path: str | Path, case_dates: Mapping[str, str],
             if problems:
                 return Sheet(problems=problems)
             ignored = [h for h, c in zip(header, columns, strict=True) if c not in COLUMNS]
-            responses, disputes = [], []
+            responses, disputes, skipped = [], [], []
             rows = 0
             while True:
                 line = reader.line_num + 1
@@ -106,6 +113,11 @@ def read_sheet(path: str | Path, case_dates: Mapping[str, str],
                                                  "a comma inside a cell needs quotes"))
                     continue
                 row = {c: v.strip() for c, v in zip(columns, cells, strict=False)}
+                request_id = row.get("request_id", "")
+                if (skip_unrecorded and not row.get("case_id") and request_id
+                        and request_id not in cases_by_request):
+                    skipped.append((line, request_id))
+                    continue
                 found = _row(row, line, f"{name}:{line}", case_dates, cases_by_request)
                 if isinstance(found, list):
                     problems.extend(found)
@@ -122,7 +134,7 @@ def read_sheet(path: str | Path, case_dates: Mapping[str, str],
                                             "save the spreadsheet as CSV UTF-8")])
     if rows == 0 and not problems:
         problems.append(SheetProblem(2, None, "the file has a header but no rows"))
-    return Sheet(responses, disputes, problems, ignored, rows)
+    return Sheet(responses, disputes, problems, ignored, rows, skipped)
 
 
 def _header_problems(columns: list[str]) -> list[SheetProblem]:

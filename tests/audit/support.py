@@ -14,6 +14,10 @@ FIXTURES = ROOT / "fixtures"
 RULES = ROOT / "platform_policies"
 RESPONSES = FIXTURES / "responses.csv"
 PAGE_TWO_ADVERTS = FIXTURES / "meta" / "page-two-adverts.json"
+# The January-May 2020 referrals replayed, with the platforms' responses: a store of its
+# own (tests/audit/test_rejections.py), not part of the sample store of fixtures/.
+NCA_2020 = FIXTURES / "nca-2020"
+NCA_2020_RESPONSES = NCA_2020 / "responses.csv"
 
 
 def clock(*moment: int):
@@ -22,8 +26,13 @@ def clock(*moment: int):
     return lambda: fixed
 
 
+def fixture_folders() -> list[Path]:
+    """The folders of fixtures that `fixtures/responses.csv` answers: all but scenarios."""
+    return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p != NCA_2020)
+
+
 def fixture_paths() -> list[Path]:
-    return sorted(FIXTURES.rglob("*.json"))
+    return sorted(path for folder in fixture_folders() for path in folder.rglob("*.json"))
 
 
 def case_for(engine, path: Path, redaction=DEFAULT_RULES) -> Case:

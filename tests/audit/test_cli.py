@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from engine.cli import main
-from tests.audit.support import FIXTURES, PAGE_TWO_ADVERTS, RESPONSES, fixture_paths
+from tests.audit.support import PAGE_TWO_ADVERTS, RESPONSES, fixture_folders, fixture_paths
 
 
 def run(*argv) -> tuple[int, str, str]:
@@ -26,7 +26,8 @@ def run(*argv) -> tuple[int, str, str]:
 def db(tmp_path_factory, audit_rules):
     """The fixtures recorded and the sample responses imported, through the CLI."""
     path = tmp_path_factory.mktemp("cli") / "cases.db"
-    code, out, err = run("audit", "record", FIXTURES, "--db", path, "--rules", audit_rules)
+    code, out, err = run("audit", "record", *fixture_folders(), "--db", path, "--rules",
+                         audit_rules)
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == len(fixture_paths())
@@ -92,7 +93,7 @@ def test_responses_and_disputes_from_the_command_line(db, tmp_path):
     assert code == 2 and "no case or request C-999999" in err
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "html", "json"])
+@pytest.mark.parametrize("fmt", ["markdown", "html", "json", "text"])
 def test_the_case_report(db, audit_rules, tmp_path, fmt):
     output = tmp_path / f"case.{fmt}"
     code, out, err = run("audit", "case", "NCA-2023-0412", "--db", db, "--rules", audit_rules,
@@ -108,7 +109,7 @@ def test_the_case_report(db, audit_rules, tmp_path, fmt):
         assert "falls short of its own published policy" in text and "3000 pounds" in text
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "html", "json"])
+@pytest.mark.parametrize("fmt", ["markdown", "html", "json", "text"])
 def test_the_report_over_many_cases(db, fmt):
     code, out, err = run("audit", "report", "--db", db, "--format", fmt, "--platform", "meta",
                          "--from", "2023-01-01", "--to", "2024-12-31")
@@ -121,6 +122,22 @@ def test_the_report_over_many_cases(db, fmt):
         assert all("2023-01-01" <= c["submitted"] <= "2024-12-31" for c in model["cases"])
     else:
         assert "flagged" in out and "Meta" in out
+
+
+def test_recording_a_folder_goes_on_past_requests_no_rule_set_covers(tmp_path, audit_rules):
+    folder = tmp_path / "requests"
+    folder.mkdir()
+    (folder / "a.json").write_text(PAGE_TWO_ADVERTS.read_text(encoding="utf-8"))
+    uncovered = json.loads(PAGE_TWO_ADVERTS.read_text(encoding="utf-8"))
+    uncovered["request"].update(id="NCA-2010-0001", submitted="2010-02-01")
+    (folder / "b.json").write_text(json.dumps(uncovered))
+    (folder / "c.json").write_text(json.dumps({**uncovered, "request": {
+        **uncovered["request"], "id": "NCA-2010-0002"}}))
+    code, out, err = run("audit", "record", folder, "--db", tmp_path / "x.db", "--rules",
+                         audit_rules)
+    assert code == 4 and len(out.splitlines()) == 1 and out.endswith("a.json\n")
+    assert err.count("error[V007]: no rule set covers facebook on 2010-02-01") == 2
+    assert err.endswith("2 of 3 requests not recorded: no rule set in force on their dates\n")
 
 
 def test_usage_errors(db, tmp_path):

@@ -55,3 +55,24 @@ def test_periods():
     assert choose_period(["2023-01-03", "2025-11-30"]) == "quarter"
     assert choose_period(["2019-01-03", "2025-11-30"]) == "year"
     assert choose_period([]) == "quarter"
+
+
+def test_rejections_are_broken_down_by_the_reason_given_even_without_a_replay(model):
+    """Without the rule sets, each rejection is still tied to what its recorded decision
+    names: the rules that held and the thresholds with their figures."""
+    rejections = model["rejections"]
+    cases = {c["request_id"]: c for c in rejections["cases"]}
+    assert rejections["rejected"] == len(cases) == sum(k["count"] for k in rejections["kinds"])
+    assert not any(c["is_replayed"] for c in cases.values())
+    refused = cases["NCA-2023-0412"]  # two adverts, "This Page doesn't go against ..."
+    assert refused["kind"] == "not_contravening" and refused["status"] == "inconsistent"
+    offer = next(i for i in refused["rules"]
+                 if i["key"] == "meta.human-exploitation/smuggling-offer")
+    assert (offer["state"], offer["supports"], offer["subjects"]) == (
+        "held", False, ["post p1", "post p2"])
+    kept = cases["EU-IRU-2024-1120"]  # posts removed; "does not meet the threshold"
+    assert kept["kind"] == "posts_removed_page_kept"
+    threshold = next(i for i in kept["rules"] if i["thresholds"])
+    assert threshold["thresholds"][0]["met"] is False and threshold["supports"] is True
+    by_kind = {k["kind"]: k["count"] for k in rejections["kinds"]}
+    assert by_kind["other"] == sum(c["kind"] == "other" for c in cases.values()) > 0

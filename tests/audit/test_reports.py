@@ -8,7 +8,7 @@ import pytest
 from engine.audit.blocks import Callout, Code, Heading, Link, Mark, Paragraph, Quote, Table
 from engine.audit.consistency import case_report, replay
 from engine.audit.overview import overview
-from engine.audit.render import to_html, to_markdown
+from engine.audit.render import TEXT_WIDTH, to_html, to_markdown, to_text
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.store import open_store
 
@@ -89,6 +89,28 @@ def test_the_overview_reads_as_a_summary(many):
                     "## Acceptance over time", "## Calibration of the likelihoods", "## Cases"):
         assert heading in text
     assert "Brier score" in text and "| `meta.human-exploitation/smuggling-offer` |" in text
+
+
+def test_text_shows_what_was_written_and_lines_up_what_fits():
+    text = to_text([Heading(2, "A *title*"), Paragraph(("# not markup <x> " * 12,)),
+                    Table(("name", "n"), (("a", (Code("1"),)), ("bb", "22")), numeric=(1,)),
+                    Table(("case", "why"), (("C-1", "word " * 40),)),
+                    Table(("a", "b", "c"), (("x" * 45, "y" * 45, "z" * 45),))])
+    assert "A *title*\n---------" in text and "# not markup <x> # not markup" in text
+    assert all(len(line) <= TEXT_WIDTH for line in text.splitlines() if " " in line.strip())
+    assert "name   n\n----  --\na      1\nbb    22" in text
+    assert "case  why\n----  ----" in text and "\n      word word" in text  # wrapped under "why"
+    assert f"{'x' * 45} (a)\n    b: {'y' * 45}\n    c: {'z' * 45}" in text  # too wide: records
+
+
+def test_the_overview_reads_in_a_terminal(many):
+    text = to_text(overview_blocks(many))
+    totals = many["totals"]
+    assert text.startswith("Takedown requests and platform responses\n=====")
+    assert (f"{totals['flagged']} flagged, {totals['closed']} closed, "
+            f"{totals['no_action']} rejected.") in text
+    assert "Rejections, as the platforms explained them\n-----" in text
+    assert "`" not in text and "**" not in text
 
 
 def test_an_empty_selection_still_reports(tmp_path):

@@ -67,3 +67,19 @@ def test_a_sheet_without_the_columns_it_needs_is_refused(tmp_path):
         "the file has a header but no rows"
     assert "not UTF-8" in _read(tmp_path, "request_id,date,outcome\nNCA-é,2024-01-20,x\n",
                                 encoding="latin-1").problems[0].message
+
+
+def test_rows_for_requests_never_recorded_can_be_left_out(tmp_path):
+    path = tmp_path / "responses.csv"
+    path.write_text("request_id,case_id,date,outcome\n"
+                    "NCA-1,,2024-01-20,rejected\n"
+                    "NCA-7,,2024-01-20,rejected\n"      # 3: never recorded
+                    "NCA-7,,2024-02-20,page removed\n"  # 4: never recorded
+                    ",C-000009,2024-01-20,rejected\n")  # 5: a case id is never skipped
+    strict = read_sheet(path, CASES, BY_REQUEST)
+    assert [(p.line, p.column) for p in strict.problems] == [
+        (3, "request_id"), (4, "request_id"), (5, "case_id")]
+    lenient = read_sheet(path, CASES, BY_REQUEST, skip_unrecorded=True)
+    assert [(p.line, p.column) for p in lenient.problems] == [(5, "case_id")]
+    assert lenient.skipped == [(3, "NCA-7"), (4, "NCA-7")]
+    assert lenient.rows == 4 and [r.case_id for r in lenient.responses] == ["C-000001"]

@@ -21,9 +21,35 @@ DECISION_SCHEMA = ROOT / "engine" / "decision.schema.json"
 EVIDENCE_SCHEMA = ROOT / "engine" / "evidence.schema.json"
 
 
-def fixture_paths() -> list[Path]:
-    """Every evidence fixture, including those added after these tests were written."""
+# Folders of evidence that replay a scenario rather than pin a decision each: they carry
+# no `x-expect`, and the tests of what they feed check them as a whole.
+SCENARIOS = {
+    "nca-2020": "the NCA's January-May 2020 referrals replayed with the platforms' responses: "
+                "a scenario checked as a whole by tests/audit/test_rejections.py against the "
+                "decisions of the rule sets in force, not decisions pinned one by one (its "
+                "Twitter and YouTube requests had no 2020 rule set to pin them to when it was "
+                "written)",
+}
+
+
+def is_scenario(path: Path) -> bool:
+    return path.relative_to(FIXTURES).parts[0] in SCENARIOS
+
+
+def evidence_paths() -> list[Path]:
+    """Every evidence file under fixtures/, scenarios included: what a command given the
+    folder reads (`takedown diff --corpus fixtures`)."""
     return sorted(FIXTURES.rglob("*.json"))
+
+
+def fixture_paths() -> list[Path]:
+    """Every evidence fixture with the decision it expects, including those added after
+    these tests were written; not the scenarios."""
+    return [p for p in evidence_paths() if not is_scenario(p)]
+
+
+def scenario_paths() -> list[Path]:
+    return [p for p in evidence_paths() if is_scenario(p)]
 
 
 def fixture_id(path: Path) -> str:

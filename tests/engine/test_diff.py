@@ -21,7 +21,7 @@ from engine import Engine, load_evidence
 from engine.cli import main
 from engine.diffing import compare_rulesets, judgement_days
 from rules import changed_parts, load_ruleset, parse
-from tests.engine.support import FIXTURES, PINNED_RULES, fixture_id, fixture_paths
+from tests.engine.support import FIXTURES, PINNED_RULES, evidence_paths, fixture_id
 
 HUMAN_EXPLOITATION = Path("meta") / "human-exploitation"
 # Pairs of versions of Meta's human-exploitation policy, each of which flips decisions.
@@ -48,7 +48,8 @@ def _with_only(rules_dir: Path, version: Path, where: Path) -> Path:
 
 
 def _covered_fixtures(ruleset):
-    for path in fixture_paths():
+    """Every evidence file `diff --corpus fixtures` reads that `ruleset` covers."""
+    for path in evidence_paths():
         evidence, problems = load_evidence(path)
         assert evidence is not None, problems
         if ruleset.covers(evidence.platform):

@@ -26,7 +26,14 @@ from jsonschema import Draft202012Validator
 
 from engine import Decision, Engine, load_evidence
 from engine.cli import main
-from tests.engine.support import CORE, EVIDENCE_SCHEMA, fixture_id, fixture_paths
+from tests.engine.support import (
+    CORE,
+    EVIDENCE_SCHEMA,
+    SCENARIOS,
+    fixture_id,
+    fixture_paths,
+    scenario_paths,
+)
 
 EXPECTATION_KEYS = {"outcome", "bounds", "probability", "escalation", "fired", "not_fired",
                     "exceptions", "thresholds", "missing", "likelihood"}
@@ -41,7 +48,8 @@ def _document(path: Path) -> dict:
 
 
 def _cases() -> list:
-    """(fixture, as-of date or None, expectation) for every expectation of every fixture."""
+    """(fixture, as-of date or None, expectation) for every expectation of every fixture;
+    each scenario folder is listed as skipped, with the reason it carries none."""
     out = []
     for path in ALL:
         document = _document(path)
@@ -49,6 +57,9 @@ def _cases() -> list:
             out.append(pytest.param(path, None, document["x-expect"], id=fixture_id(path)))
         for day, expect in document.get("x-expect-as-of", {}).items():
             out.append(pytest.param(path, day, expect, id=f"{fixture_id(path)}@{day}"))
+    for folder, reason in SCENARIOS.items():
+        out.append(pytest.param(None, None, {}, id=f"{folder}/",
+                                marks=pytest.mark.skip(reason=f"{folder}/ is {reason}")))
     return out
 
 
@@ -118,7 +129,7 @@ def test_fixture_meets_its_expectation(engine: Engine, path: Path, day: str | No
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", ALL, ids=fixture_id)
+@pytest.mark.parametrize("path", ALL + scenario_paths(), ids=fixture_id)
 def test_fixture_is_valid_evidence(path: Path):
     errors = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
               for e in EVIDENCE.iter_errors(_document(path))]
@@ -132,6 +143,15 @@ def test_every_fixture_says_what_it_expects():
     assert ALL, "no fixtures found"
     silent = [fixture_id(p) for p in ALL if not _document(p).get("x-expect")]
     assert not silent, f"fixtures without an x-expect block, or with an empty one: {silent}"
+
+
+def test_scenarios_expect_nothing_of_their_own():
+    """A scenario's files leave their decisions to the rule sets in force: an `x-expect`
+    there would be checked by nothing."""
+    assert scenario_paths(), "no scenario found"
+    pinned = [fixture_id(p) for p in scenario_paths()
+              if {"x-expect", "x-expect-as-of"} & set(_document(p))]
+    assert not pinned, f"scenario files with expectations: {pinned}"
 
 
 @pytest.mark.parametrize("path", CORE, ids=fixture_id)
