@@ -2,7 +2,9 @@
 language, and posts read per second.
 
 The posts are in benchmarks/extraction/posts/LANG.jsonl, labelled before the extractor
-was written (benchmarks/extraction/README.md gives the conventions). Each post is read on
+was written, and benchmarks/extraction/heldout/LANG.jsonl, labelled before the extractor
+first read them and never tuned on (benchmarks/extraction/README.md gives the
+conventions); each set is scored apart. Each post is read on
 its own, as `Extractor.read` reads a text, with its language as the hint for national
 phone numbers.
 
@@ -35,6 +37,7 @@ from engine import Engine  # noqa: E402
 from engine.extraction import Extractor  # noqa: E402
 
 POSTS = Path(__file__).resolve().parent / "extraction" / "posts"
+HELD_OUT = Path(__file__).resolve().parent / "extraction" / "heldout"
 FLAGS = ("offers_crossing", "solicits_smuggling", "offers_documents", "offers_visa",
          "guarantees_visa", "guarantee", "offers_work")
 SIGNALS = ("price", "contacts", *FLAGS, "payment")
@@ -169,16 +172,17 @@ def _percent(value: float | None) -> str:
     return "   -  " if value is None else f"{value:6.3f}"
 
 
-def render(report: Report) -> str:
-    lines = [f"{report.posts} posts read, {report.posts_per_second:,.0f} posts per second", "",
+def render(report: Report, title: str, directory: Path = POSTS) -> str:
+    lines = [f"{title}: {report.posts} posts read, {report.posts_per_second:,.0f} posts per second",
+             "",
              "signal               precision  recall   false precision (falses)"]
     for name in SIGNALS:
         s = report.by_signal[name]
         lines.append(f"{name:<20} {_percent(s.precision)}    {_percent(s.recall)}   "
                      f"{_percent(s.false_precision)} ({s.false_right + s.false_wrong})")
     lines += ["", "language  posts  price P/R        contacts P/R     offers_crossing P/R"]
-    counts = defaultdict(int)
-    for post in load_posts():
+    counts: dict[str, int] = defaultdict(int)
+    for post in load_posts(directory):
         counts[post["language"]] += 1
     for language in sorted(report.by_language):
         scores = report.by_language[language]
@@ -196,10 +200,18 @@ def main() -> None:
     args = parser.parse_args()
     engine = Engine.from_paths([ROOT / "platform_policies"])
     extractor = Extractor.from_rulesets(engine.registry)
-    report = score(extractor, load_posts(), args.repeat)
-    print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
+    reports = {"tuned": score(extractor, load_posts(POSTS), args.repeat),
+               "held_out": score(extractor, load_posts(HELD_OUT), args.repeat)}
+    if args.json:
+        print(json.dumps({name: r.as_json() for name, r in reports.items()}, indent=2))
+        return
+    print(render(reports["tuned"], "labelled posts (benchmarks/extraction/posts)", POSTS))
+    print()
+    print(render(reports["held_out"], "held-out posts (benchmarks/extraction/heldout)",
+                 HELD_OUT))
     if args.errors:
-        print("\n" + "\n".join(report.errors))
+        for name, report in reports.items():
+            print(f"\n{name}:\n" + "\n".join(report.errors))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from engine.decision import (
     rank,
 )
 from engine.evidence import Evidence
+from engine.extraction.provenance import extracted_signals
 
 __all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
 
@@ -268,4 +269,5 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
         request=str(evidence.request.get("id", "")), platform=platform, as_of=day.isoformat(),
         outcome=outcome, likelihood=likelihood(weights), bounds=(lower, upper),
         rulesets=tuple(contributions), posts=tuple(posts), errors=tuple(errors),
-        engine=dict(ENGINE), evidence={"digest": evidence.digest, "name": evidence.name})
+        engine=dict(ENGINE), evidence={"digest": evidence.digest, "name": evidence.name},
+        extracted=tuple(extracted_signals(evidence.document)))

@@ -20,12 +20,23 @@ The stages run one way: `text` (disguises undone, offsets kept) -> `wordlists` (
 lexicon from the rule sets, the extractor's lists and CLDR) -> `money`, `contacts` ->
 `reading` (what the findings mean) -> `extractor` (placed in a document) -> `provenance`
 (written into a copy, and read back for decisions). Nothing here imports the command line
-or the service.
+or the service. Names are imported when first used, so that reading which signals of a
+document were extracted (`provenance`, for every decision) does not load the word lists,
+phonenumbers or Babel.
 """
 
-from engine.extraction.extractor import Extraction, Extractor, Signal, Span
-from engine.extraction.provenance import apply, extracted_signals, strip
-from engine.extraction.reading import Finding, Reading
+import importlib
 
 __all__ = ["Extractor", "Extraction", "Signal", "Span", "Finding", "Reading", "apply", "strip",
            "extracted_signals"]
+
+_HOMES = {"Extractor": "extractor", "Extraction": "extractor", "Signal": "extractor",
+          "Span": "extractor", "Finding": "reading", "Reading": "reading",
+          "apply": "provenance", "strip": "provenance", "extracted_signals": "provenance"}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'engine.extraction' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"engine.extraction.{home}"), name)

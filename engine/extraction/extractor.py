@@ -26,6 +26,7 @@ __all__ = ["Extractor", "Extraction", "Signal", "Span", "LANGUAGE_REGIONS"]
 LANGUAGE_REGIONS = {"en": "GB", "fr": "FR", "sq": "AL", "tr": "TR", "vi": "VN", "fa": "IR",
                     "ps": "AF", "ckb": "IQ", "ku": "IQ", "ur": "PK", "hi": "IN",
                     "pa": "IN", "de": "DE", "it": "IT", "ti": "ER", "am": "ET", "so": "SO"}
+_ROUTE_LABELS = {"to": ("destination", "flags"), "from": ("flags",), "mode": ("mode",)}
 _PAGE_SIGNALS = ("price", "contacts", "route", "emojis", "code_words", "offers_crossing",
                  "offers_documents", "document_kinds", "offers_visa", "guarantee", "payment")
 
@@ -169,12 +170,14 @@ def _placed(findings: Mapping[str, Finding], base: str, subject: str, post_id: s
     out = []
     root = "post" if subject == "post" else "page"
     for name, finding in findings.items():
-        spans = tuple(Span(f"{base}/{e.field}", e.start, e.end, e.text, e.label)
-                      for e in finding.evidence)
+        spans = tuple({(e.field, e.start, e.end): Span(f"{base}/{e.field}", e.start, e.end,
+                                                       e.text, e.label)
+                       for e in finding.evidence}.values())
         if name == "route" and isinstance(finding.value, dict):
             for part, value in finding.value.items():
+                own = tuple(s for s in spans if s.label.startswith(_ROUTE_LABELS[part]))
                 out.append(Signal(f"{base}/{record}/route/{part}", f"{root}.{record}.route.{part}",
-                                  post_id, value, finding.confidence, finding.method, spans))
+                                  post_id, value, finding.confidence, finding.method, own))
             continue
         out.append(Signal(f"{base}/{record}/{name}", f"{root}.{record}.{name}", post_id,
                           finding.value, finding.confidence, finding.method, spans))
@@ -211,10 +214,24 @@ def _page_signals(page: dict[str, Reading], posts: list[Reading]) -> list[Signal
         out.append(Signal("/target/signals/advertises_smuggling",
                           "page.signals.advertises_smuggling", None, False, 0.5, "absent", ()))
     offering = [_offers(r) for r in posts]
+    crossings = [r.signals["offers_crossing"].value if "offers_crossing" in r.signals else None
+                 for r in posts]
+    if not advertised and clean and not any(c is True for c in crossings) and \
+            "/target/signals/offers_crossing" not in {s.pointer for s in out}:
+        # What the target does beyond what is listed (replies, messages) is not in the
+        # evidence's texts: nothing seen offers a crossing, which is all this can say.
+        out.append(Signal("/target/signals/offers_crossing", "page.signals.offers_crossing",
+                          None, False, 0.5, "absent", ()))
+    requests = [r.signals["solicits_smuggling"].value if "solicits_smuggling" in r.signals
+                else None for r in posts]
+    if not advertised and clean and not any(r is True for r in requests):
+        out.append(Signal("/target/signals/solicits_smuggling", "page.signals.solicits_smuggling",
+                          None, False, 0.5, "absent", ()))
     if advertised and posts and all(o is True for o in offering):
         out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, True,
                           0.6, "offer", spans))
-    elif any(o is False for o in offering) or (clean and posts and not any(offering)):
+    elif not advertised and (any(o is False for o in offering) or (
+            clean and not any(o is True for o in offering))):
         out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, False,
                           0.5, "absent", ()))
     return out

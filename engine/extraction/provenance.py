@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.extraction.extractor import Extraction
 from rules import vocabulary
+
+if TYPE_CHECKING:  # the extractor's modules load word lists; reading a document needs none
+    from engine.extraction.extractor import Extraction
 
 __all__ = ["apply", "strip", "extracted_signals", "BLOCK"]
 
@@ -26,7 +28,8 @@ _MISSING = object()
 
 def apply(document: Mapping[str, Any], extraction: Extraction) -> dict:
     """A copy of `document` with the extracted signals written where analysts left them
-    out, and the `extraction` block saying which."""
+    out, and the `extraction` block saying which, and where the text says otherwise than
+    the analyst (`kept`)."""
     out = strip(document)
     applied, kept = [], []
     for signal in extraction.signals:
@@ -37,7 +40,7 @@ def apply(document: Mapping[str, Any], extraction: Extraction) -> dict:
         if current is _MISSING:
             parent[key] = copy.deepcopy(signal.value)
             applied.append(signal.as_json())
-        else:
+        elif current != signal.value:
             kept.append({"pointer": signal.pointer, "fact": signal.fact, "post": signal.post,
                          "analyst": current, "extracted": signal.value,
                          "confidence": signal.confidence})

@@ -268,6 +268,8 @@ def read_post(wordlists: WordLists, fields: Iterable[Field], regions: tuple[str,
     elif not (crossing_cues or transport or on_arrival or seek or boat_emojis or booking
               or guarantee_words or percent or cue("smuggler")):
         signals["offers_crossing"] = _absent("crossing", scans)
+    elif is_request:
+        signals["offers_crossing"] = Finding(False, NOT_AN_OFFER, "request", spans(seek))
 
     if documents and commercial - {"booking"} and not is_against and not is_request:
         kinds = list(dict.fromkeys(_DOCUMENT_KINDS[w.category] for _, w in documents))
@@ -285,6 +287,9 @@ def read_post(wordlists: WordLists, fields: Iterable[Field], regions: tuple[str,
     elif not documents:
         for name in ("offers_documents", "offers_visa", "guarantees_visa"):
             signals[name] = _absent("documents", scans)
+    elif is_request:
+        for name in ("offers_documents", "offers_visa", "guarantees_visa"):
+            signals[name] = Finding(False, NOT_AN_OFFER, "request", spans(seek))
 
     if work and commercial - {"booking"} and not is_against and not is_request:
         signals["offers_work"] = Finding(True, 0.7, "offer", spans(work))
