@@ -60,7 +60,20 @@ def strip(document: Mapping[str, Any]) -> dict:
         parent, key = _parent(out, entry.get("pointer", ""), create=False)
         if parent is not None and parent.get(key, _MISSING) == entry.get("value"):
             del parent[key]
+    for post in (out.get("target") or {}).get("posts") or ():
+        _prune(post)
+    _prune(out.get("target") or {})
     return out
+
+
+def _prune(record: dict) -> None:
+    """Drop the `route` and `signals` objects an extraction created and left empty."""
+    signals = record.get("signals")
+    if isinstance(signals, dict):
+        if signals.get("route") == {}:
+            del signals["route"]
+        if not signals:
+            del record["signals"]
 
 
 def extracted_signals(document: Mapping[str, Any]) -> list[dict]:

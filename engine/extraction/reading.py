@@ -119,7 +119,7 @@ class _Scan:
 
 
 def _scan(wordlists: WordLists, item: Field, regions: tuple[str, ...]) -> _Scan:
-    content = item.content
+    content = item.content[:text.MAX_CHARACTERS]
     words_view = text.words(content)
     numbers_view = text.numbers(content)
     found = wordlists.find(words_view)
@@ -130,7 +130,7 @@ def _scan(wordlists: WordLists, item: Field, regions: tuple[str, ...]) -> _Scan:
                if not any(a.start < e and s < a.end for s, e in phones)]
     percent = [numbers_view.original(*m.span())
                for m in _PERCENT_GUARANTEE.finditer(numbers_view.text)]
-    emojis, flag_route = _emojis(content[:text.MAX_CHARACTERS], wordlists.emojis)
+    emojis, flag_route = _emojis(content, wordlists.emojis)
     return _Scan(item, found, amounts, contacts, percent, emojis, flag_route)
 
 

@@ -80,7 +80,7 @@ class WordLists:
                 sources.append(f"{ruleset.id} {ruleset.version} {name}")
                 for language, words in lexicon.entries:
                     entries.setdefault(f"{category}:{language}", []).extend(words)
-        data = _own_lists()
+        data = dict(_own_lists())
         emojis = {}
         for group, marks in data.pop("emojis").items():
             if group != "note":
