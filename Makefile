@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-extraction clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compiled_vs_handwritten.py
+
+bench-extraction: $(STAMP)
+	$(BIN)/python benchmarks/extraction.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
