@@ -205,14 +205,23 @@ def cmd_lint(args) -> int:
     return EXIT_FAILED if rules.has_errors(diagnostics) else EXIT_OK
 
 
-def cmd_versions(args) -> int:
+def registry_for(args, command: str) -> rules.Registry | int:
+    """The rule sets of `--rules` (or the bundled ones), or the exit code after saying why
+    they cannot be used."""
     directory = _rules_dir(args.rules)
     if not directory.exists():
-        print(f"takedown versions: no such directory: {directory}", file=sys.stderr)
+        print(f"{command}: no such directory: {directory}", file=sys.stderr)
         return EXIT_USAGE
     registry, diagnostics = rules.load_registry([directory])
     if rules.has_errors(diagnostics):
-        return _report_rule_errors(diagnostics, "takedown versions")
+        return _report_rule_errors(diagnostics, command)
+    return registry
+
+
+def cmd_versions(args) -> int:
+    registry = registry_for(args, "takedown versions")
+    if isinstance(registry, int):
+        return registry
     shown = [r for r in registry if not args.platform or r.covers(args.platform)]
     if args.format == "json":
         print(json.dumps([ruleset_json(r, r.path) for r in shown], indent=2))
@@ -378,13 +387,9 @@ def cmd_extract(args) -> int:
         print(f"takedown extract: no such file or directory: {', '.join(missing)}",
               file=sys.stderr)
         return EXIT_USAGE
-    directory = _rules_dir(args.rules)
-    if not directory.exists():
-        print(f"takedown extract: no such rule-set directory: {directory}", file=sys.stderr)
-        return EXIT_USAGE
-    registry, diagnostics = rules.load_registry([directory])
-    if rules.has_errors(diagnostics):
-        return _report_rule_errors(diagnostics, "takedown extract")
+    registry = registry_for(args, "takedown extract")
+    if isinstance(registry, int):
+        return registry
     from engine.extraction import Extractor, apply
 
     extractor = Extractor.from_rulesets(registry)
