@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # fixtures/nca-2020 is a scenario of its own, replayed below.
 FIXTURE_DIRS := $(filter-out fixtures/nca-2020/,$(sort $(wildcard fixtures/*/)))
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-extraction clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compiled_vs_handwritten.py
+
+bench-extraction: $(STAMP)
+	$(BIN)/python benchmarks/extraction.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -79,7 +79,24 @@ def _parser() -> argparse.ArgumentParser:
                        "per line, in constant memory")
     check.add_argument("--db", metavar="PATH", help="a case store (takedown audit): also give "
                        "the likelihood calibrated on the responses recorded there")
+    check.add_argument("--extract", action="store_true",
+                       help="first fill in, from the posts' and the page's texts, the signals "
+                       "analysts left out (as takedown extract does); the decision lists them")
     check.set_defaults(run=cmd_check)
+
+    extract = sub.add_parser("extract", help="read signals from the texts of posts and pages",
+                             description="Fill in the signals the texts establish, each with "
+                             "its spans and a confidence, where analysts left them out; an "
+                             "analyst's own signal always wins (docs/extraction.md).")
+    extract.add_argument("evidence", nargs="+",
+                         help="evidence files or directories of .json files; - reads stdin")
+    extract.add_argument("--rules", help="the rule sets whose lexicons to read (default: the "
+                         "bundled rule sets)")
+    extract.add_argument("--format", choices=("evidence", "json", "text"), default="evidence",
+                         help="evidence: the evidence with the signals written in and an "
+                         "`extraction` record (pipe it to takedown check); json: the record "
+                         "alone; text: a list for people")
+    extract.set_defaults(run=cmd_extract)
 
     explain = sub.add_parser("explain", help="show the full evaluation trace for one request")
     explain.add_argument("evidence", help="an evidence file, or - for stdin")
@@ -188,14 +205,23 @@ def cmd_lint(args) -> int:
     return EXIT_FAILED if rules.has_errors(diagnostics) else EXIT_OK
 
 
-def cmd_versions(args) -> int:
+def registry_for(args, command: str) -> rules.Registry | int:
+    """The rule sets of `--rules` (or the bundled ones), or the exit code after saying why
+    they cannot be used."""
     directory = _rules_dir(args.rules)
     if not directory.exists():
-        print(f"takedown versions: no such directory: {directory}", file=sys.stderr)
+        print(f"{command}: no such directory: {directory}", file=sys.stderr)
         return EXIT_USAGE
     registry, diagnostics = rules.load_registry([directory])
     if rules.has_errors(diagnostics):
-        return _report_rule_errors(diagnostics, "takedown versions")
+        return _report_rule_errors(diagnostics, command)
+    return registry
+
+
+def cmd_versions(args) -> int:
+    registry = registry_for(args, "takedown versions")
+    if isinstance(registry, int):
+        return registry
     shown = [r for r in registry if not args.platform or r.covers(args.platform)]
     if args.format == "json":
         print(json.dumps([ruleset_json(r, r.path) for r in shown], indent=2))
@@ -294,7 +320,10 @@ def cmd_check(args) -> int:
     status = EXIT_OK
     decisions = []
     rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
+    extractor = _extractor(engine) if args.extract else None
     for name, evidence, problems in evidence_inputs(args.evidence):
+        if evidence is not None and extractor is not None:
+            evidence, problems = with_extraction(extractor, evidence)
         if evidence is None:
             print(rules.render_text(problems, {}), file=sys.stderr)
             status = max(status, EXIT_EVIDENCE)
@@ -339,10 +368,78 @@ def cmd_check(args) -> int:
     return status
 
 
+def _extractor(engine: Engine):
+    from engine.extraction import Extractor
+
+    return Extractor.from_rulesets(engine.registry)
+
+
+def with_extraction(extractor, evidence: Evidence) -> tuple[Evidence | None, list]:
+    """The evidence with the signals its texts establish written in (analysts' kept)."""
+    from engine.extraction import apply
+
+    return parse_evidence(apply(evidence.document, extractor.extract(evidence)), evidence.name)
+
+
+def cmd_extract(args) -> int:
+    missing = [p for p in args.evidence if p != "-" and not Path(p).exists()]
+    if missing:
+        print(f"takedown extract: no such file or directory: {', '.join(missing)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    registry = registry_for(args, "takedown extract")
+    if isinstance(registry, int):
+        return registry
+    from engine.extraction import Extractor, apply
+
+    extractor = Extractor.from_rulesets(registry)
+    status = EXIT_OK
+    documents = []
+    for name, evidence, problems in evidence_inputs(args.evidence):
+        if evidence is None:
+            print(rules.render_text(problems, {}), file=sys.stderr)
+            status = max(status, EXIT_EVIDENCE)
+            continue
+        extraction = extractor.extract(evidence)
+        if extraction.diagnostics:
+            print(rules.render_text(list(extraction.diagnostics), {}), file=sys.stderr)
+        enriched = apply(evidence.document, extraction)
+        if args.format == "text":
+            print(_render_extraction(name, enriched["extraction"]))
+        else:
+            documents.append(enriched if args.format == "evidence" else enriched["extraction"])
+    if args.format != "text":
+        single = len(args.evidence) == 1 and not Path(args.evidence[0]).is_dir()
+        if single and documents:
+            print(json.dumps(documents[0], ensure_ascii=False, indent=2))
+        elif not single:
+            print(json.dumps(documents, ensure_ascii=False, indent=2))
+    return status
+
+
+def _render_extraction(name: str, block: dict) -> str:
+    lines = [name]
+    for title, entries in (("written", block["signals"]), ("suggested", block["suggestions"])):
+        for entry in entries:
+            spans = "; ".join(f"{s['pointer']}[{s['start']}:{s['end']}] "
+                              f"{json.dumps(s['text'], ensure_ascii=False)}"
+                              for s in entry["spans"][:3] if s["end"] - s["start"] <= 80)
+            lines.append(f"  {title:<9} {entry['pointer']} = "
+                         f"{json.dumps(entry['value'], ensure_ascii=False)} "
+                         f"({entry['confidence']:.2f} {entry['method']})"
+                         + (f"  {spans}" if spans else ""))
+    for entry in block["kept"]:
+        lines.append(f"  kept      {entry['pointer']} = "
+                     f"{json.dumps(entry['analyst'], ensure_ascii=False)} (the analyst's; "
+                     f"the text says {json.dumps(entry['extracted'], ensure_ascii=False)})")
+    return "\n".join(lines)
+
+
 def _check_batch(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
+    extractor = _extractor(engine) if args.extract else None
     try:
         stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
     except OSError as error:
@@ -357,6 +454,8 @@ def _check_batch(args) -> int:
                 continue
             name = f"{args.batch}:{number}"
             evidence, problems = parse_evidence(line, name)
+            if evidence is not None and extractor is not None:
+                evidence, problems = with_extraction(extractor, evidence)
             if evidence is None:
                 record = {"line": number, "error": [d.as_json() for d in problems]}
                 status = max(status, EXIT_EVIDENCE)

@@ -281,6 +281,9 @@ class Decision:
     errors: tuple[RuleError, ...] = ()
     engine: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    # The signals the decision read that an extractor established rather than an analyst
+    # (engine.extraction.provenance): pointer, fact, value, confidence, spans.
+    extracted: tuple[dict, ...] = ()
 
     def as_json(self) -> dict:
         out = _json(self)

@@ -37,6 +37,7 @@ from engine.decision import (
 )
 from engine.evidence import Evidence
 from engine.probability import Weighing, weigh
+from engine.extraction.provenance import extracted_signals
 
 __all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
 
@@ -329,7 +330,8 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
         priors=tuple({"ruleset": r, "prior": p, "fact": f}
                      for r, p, f in (weighing.priors if weighing else ())),
         errors=tuple(errors), engine=dict(ENGINE),
-        evidence={"digest": evidence.digest, "name": evidence.name})
+        evidence={"digest": evidence.digest, "name": evidence.name},
+        extracted=tuple(extracted_signals(evidence.document)))
 
 
 def _escalation(runs: list[RulesetRun], scope: str, lower: str, upper: str,

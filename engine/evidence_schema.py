@@ -208,6 +208,7 @@ def build_schema() -> dict:
         "patternProperties": {"^(_|x-)": {}},
         "additionalProperties": False,
     }
+    defs.update(_extraction_defs())
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -221,11 +222,71 @@ def build_schema() -> dict:
             "target": {"$ref": "#/$defs/page"},
             "annotations": {"type": "array", "maxItems": 10_000,
                             "items": {"$ref": "#/$defs/annotation"}},
+            "extraction": {"$ref": "#/$defs/extraction"},
         },
         "required": ["request", "target"],
         "patternProperties": {"^(_|x-|\\$schema$)": {}},
         "additionalProperties": False,
         "$defs": defs,
+    }
+
+
+def _extraction_defs() -> dict:
+    """The record `takedown extract` leaves in the evidence it enriches (engine.extraction):
+    which signals it wrote, on what spans, how sure; what it found but left to the
+    analyst; and context it only suggests."""
+    span = {
+        "description": "A stretch of text a finding rests on.",
+        "type": "object",
+        "properties": {
+            "pointer": {"type": "string", "description": "The text: /target/posts/0/text, /target/name..."},
+            "start": {"type": "integer", "minimum": 0, "description": "Offset of the first character, in characters."},
+            "end": {"type": "integer", "minimum": 0, "description": "Offset just past the last character."},
+            "text": {"type": "string", "description": "The characters between start and end."},
+            "label": {"type": "string", "description": "What they were read as: price (symbol), contact: whatsapp, crossing: boat..."},
+        },
+        "required": ["pointer", "start", "end", "text"],
+        "additionalProperties": False,
+    }
+    signal = {
+        "description": "One signal the extractor established, or a context it suggests.",
+        "type": "object",
+        "properties": {
+            "pointer": {"type": "string", "pattern": "^/target/",
+                        "description": "Where the value sits in this document."},
+            "fact": {"type": "string", "description": "The vocabulary path, e.g. post.signals.price."},
+            "post": {"type": ["string", "null"], "description": "The post's id; null for the target."},
+            "value": {"description": "The value written (or suggested)."},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "How sure the extractor is (docs/extraction.md)."},
+            "method": {"type": "string", "description": "How it was found: price, contacts, words, offer, request, absent, not-an-offer, cue."},
+            "spans": {"type": "array", "items": {"$ref": "#/$defs/extraction_span"}},
+        },
+        "required": ["pointer", "fact", "value", "confidence"],
+        "additionalProperties": False,
+    }
+    return {
+        "extraction_span": span,
+        "extracted_signal": signal,
+        "extraction": {
+            "description": "What signal extraction (takedown extract) wrote into this evidence. "
+                           "Signals listed under `signals` whose value is still the one "
+                           "written are reported by decisions as extracted.",
+            "type": "object",
+            "properties": {
+                "extractor": {"type": "object", "description": "The extractor's name, version and the rule-set lexicons it read."},
+                "signals": {"type": "array", "items": {"$ref": "#/$defs/extracted_signal"},
+                            "description": "The signals written where analysts had left them out."},
+                "suggestions": {"type": "array", "items": {"$ref": "#/$defs/extracted_signal"},
+                                "description": "Context cues: suggestions for an analyst, never written into the evidence."},
+                "kept": {"type": "array", "items": {"type": "object"},
+                         "description": "Signals found where an analyst's value already stood: the analyst's was kept."},
+                "diagnostics": {"type": "array", "items": {"type": "object"},
+                                "description": "What could not be read (X001, X002)."},
+            },
+            "patternProperties": {"^(_|x-)": {}},
+            "additionalProperties": False,
+        },
     }
 
 

@@ -100,6 +100,17 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
         out += ["", h("What would settle the escalation")]
         for m in decision.escalation.missing[:MAX_MISSING_SHOWN]:
             out.append(f"{bullet}{m.fact}: {m.text}")
+    if decision.extracted:
+        out += ["", h("Signals read from the text by the extractor, not by an analyst")]
+        for signal in decision.extracted:
+            spans = ", ".join(f"{span['pointer']}[{span['start']}:{span['end']}] "
+                              f"{json.dumps(span['text'], ensure_ascii=False)}"
+                              for span in signal.get("spans", ())[:2]
+                              if span["end"] - span["start"] <= 80)
+            out.append(f"{bullet}{signal['pointer']} = "
+                       f"{json.dumps(signal['value'], ensure_ascii=False)} "
+                       f"(confidence {signal['confidence']:.2f}, {signal.get('method', '')})"
+                       + (f" from {spans}" if spans else ""))
     if decision.errors:
         out += ["", h("Rules that failed")]
         for e in decision.errors:

@@ -3,7 +3,7 @@
 A code is a family letter and three digits and never changes meaning once published:
 Y the YAML file itself, S structure (JSON Schema), P expression syntax, N names,
 T types and units, R rules and exceptions, V versions and dates, L limits on untrusted
-input, W drafting advice, E evidence. `takedown explain-code CODE` prints the entry.
+input, W drafting advice, E evidence, X signal extraction. `takedown explain-code CODE` prints the entry.
 Every code has a test that produces it (tests/rules/test_codes.py).
 """
 
@@ -225,6 +225,16 @@ _CODES = [
     Code("E005", "error", "the evidence contradicts itself",
          "For example an annotation names a post that does not exist, or a text span lies "
          "outside the post's text."),
+    # X: signal extraction (takedown extract)
+    Code("X001", "error", "the text is not UTF-8",
+         "The extractor reads text only as UTF-8; the message gives the offset of the first "
+         "byte that is not. Nothing was read from this text. Convert it to UTF-8 and send it "
+         "again."),
+    Code("X002", "note", "only the beginning of a text was read",
+         "The extractor reads at most the first 100,000 characters of one text, so that a "
+         "huge post cannot hold up the others. Signals found there are reported; none is "
+         "ruled out for the text, since the part not read could hold it. Split the text to "
+         "have all of it read."),
 ]
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}

@@ -73,6 +73,8 @@ class Service:
         self.metrics = metrics
         self.is_stopping = False
         self._tasks: set[asyncio.Task] = set()  # held until done, or they may be collected
+        self._extractors: dict[str, object] = {}  # generation id -> its extractor
+        self._extractor_lock = threading.Lock()
         metrics.serving(store.current().id)
 
     async def generation(self) -> Generation:
@@ -87,6 +89,27 @@ class Service:
         generation = self.store.current()
         self.metrics.serving(generation.id)
         return generation
+
+    async def extractor(self, generation: Generation):
+        """The extractor reading the word lists of `generation`'s rule sets, built on first
+        use (a second or so, off the event loop) and kept for the generation's life."""
+        found = self._extractors.get(generation.id)
+        if found is None:
+            found = await run_in_threadpool(self._build_extractor, generation)
+        return found
+
+    def _build_extractor(self, generation: Generation):
+        from engine.extraction import Extractor
+
+        with self._extractor_lock:
+            found = self._extractors.get(generation.id)
+            if found is None:
+                found = Extractor.from_rulesets(generation.engine.registry)
+                # Only the generation in service and the one before it can still be asked.
+                for stale in list(self._extractors)[:-1]:
+                    del self._extractors[stale]
+                self._extractors[generation.id] = found
+            return found
 
     async def reload(self, trigger: str) -> ReloadResult:
         result = await run_in_threadpool(self.store.reload)
@@ -211,6 +234,10 @@ Platform = Annotated[str, Query(
 Explain = Annotated[bool, Query(
     description="Whether to add reasons, thresholds, exceptions and missing facts. false "
     "is the fast path: outcome, likelihood, bounds, posts and rule sets only.")]
+Extract = Annotated[bool, Query(
+    description="Whether to fill in first, from the posts' and the page's texts, the signals "
+    "the evidence leaves out (as POST /v1/extract does); the decision's `extracted` lists "
+    "them. An analyst's own signals always win.")]
 
 
 def build_routes() -> APIRouter:
@@ -226,12 +253,16 @@ def build_routes() -> APIRouter:
                  responses=_responses("The decision.", {JSON: {"schema": _ref("Decision")}},
                                       *evaluated))
     async def check(request: Request, as_of: AsOf = None, platform: Platform = None,
-                    explain: Explain = True) -> Response:
+                    explain: Explain = True, extract: Extract = False) -> Response:
         service = _service(request)
         generation = await service.generation()
         evidence = await _evidence(request, service)
         if isinstance(evidence, Response):
             return evidence
+        if extract:
+            evidence = await _extracted(request, service, generation, evidence)
+            if isinstance(evidence, Response):
+                return evidence
         started = time.perf_counter()
         try:
             decision = generation.engine.check(evidence, _date(as_of), platform, explain=explain)
@@ -241,6 +272,29 @@ def build_routes() -> APIRouter:
         service.metrics.decisions.labels(decision.outcome).inc()
         request.state.log["outcome"] = decision.outcome
         return _json(request, decision.as_json(), generation)
+
+    @router.post("/v1/extract", operation_id="extract", tags=["checks"], dependencies=checks,
+                 summary="Fill in the signals the texts establish",
+                 description="The same document as `takedown extract`: the evidence with the "
+                 "signals its posts' and page's texts establish written in where analysts "
+                 "left them out, and an `extraction` record giving each one's spans and "
+                 "confidence, what was found where an analyst said otherwise, and context "
+                 "only suggested. Send it to /v1/check as it is.",
+                 response_class=Response, openapi_extra=_EVIDENCE_BODY,
+                 responses=_responses("The evidence, enriched.",
+                                      {JSON: {"schema": _ref("Evidence")}}, *evaluated))
+    async def extract_signals(request: Request) -> Response:
+        service = _service(request)
+        generation = await service.generation()
+        evidence = await _evidence(request, service)
+        if isinstance(evidence, Response):
+            return evidence
+        extractor = await service.extractor(generation)
+        started = time.perf_counter()
+        document = await run_in_threadpool(_enriched_document, extractor, evidence)
+        _timing(request, "extract", started)
+        request.state.log["extracted"] = len(document["extraction"]["signals"])
+        return _json(request, document, generation)
 
     @router.post("/v1/check/batch", operation_id="checkBatch", tags=["checks"],
                  dependencies=checks, summary="Predict the responses to many requests",
@@ -404,6 +458,26 @@ async def _evidence(request: Request, service: Service):
                        f"{len(problems)} problems in the evidence; none was evaluated",
                        request_id=request.state.request_id, diagnostics=problems)
     return evidence
+
+
+def _enriched_document(extractor, evidence) -> dict:
+    from engine.extraction import apply
+
+    return apply(evidence.document, extractor.extract(evidence))
+
+
+async def _extracted(request: Request, service: Service, generation: Generation, evidence):
+    """The evidence with extracted signals written in, checked again; or a 422."""
+    extractor = await service.extractor(generation)
+    started = time.perf_counter()
+    document = await run_in_threadpool(_enriched_document, extractor, evidence)
+    enriched, problems = parse_evidence(document, BODY_NAME)
+    _timing(request, "extract", started)
+    if enriched is None:  # cannot happen unless the extractor writes what the schema refuses
+        return problem(422, "invalid-evidence", "invalid evidence after extraction",
+                       f"{len(problems)} problems", request_id=request.state.request_id,
+                       diagnostics=problems)
+    return enriched
 
 
 def _no_ruleset(request: Request, service: Service, error: NoRulesetInForce) -> Response:

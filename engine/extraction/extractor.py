@@ -1,0 +1,260 @@
+"""The extractor: an evidence document's texts in, signals with their evidence out.
+
+This module owns walking an evidence document (each post's text and translation, the
+target's name and description), placing each finding at its JSON pointer, and the
+`Extraction` value that says what was found, where, and how sure. It reads the rule sets
+only through `rules` (their lexicons), never imports the command line or the service, and
+never changes the document it is given: `engine.extraction.provenance` writes findings into
+a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rules
+from engine.evidence import Evidence
+from engine.extraction import text
+from engine.extraction.reading import Field, Finding, Reading, advertises, read_page, read_post
+from engine.extraction.wordlists import WordLists
+
+__all__ = ["Extractor", "Extraction", "Signal", "Span", "LANGUAGE_REGIONS"]
+
+# The country whose national phone numbers a post's language suggests first.
+LANGUAGE_REGIONS = {"en": "GB", "fr": "FR", "sq": "AL", "tr": "TR", "vi": "VN", "fa": "IR",
+                    "ps": "AF", "ckb": "IQ", "ku": "IQ", "ur": "PK", "hi": "IN",
+                    "pa": "IN", "de": "DE", "it": "IT", "ti": "ER", "am": "ET", "so": "SO"}
+_ROUTE_LABELS = {"to": ("destination", "flags"), "from": ("flags",), "mode": ("mode",)}
+_PAGE_SIGNALS = ("price", "contacts", "route", "emojis", "code_words", "offers_crossing",
+                 "offers_documents", "document_kinds", "offers_visa", "guarantee", "payment")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a finding rests: the text (a JSON pointer), offsets into it counted in
+    characters (end exclusive), the characters, and what they were read as."""
+
+    pointer: str
+    start: int
+    end: int
+    text: str
+    label: str
+
+    def as_json(self) -> dict:
+        return {"pointer": self.pointer, "start": self.start, "end": self.end,
+                "text": self.text, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One value the extractor established (or, for suggestions, only proposes)."""
+
+    pointer: str      # where it goes in the evidence: /target/posts/0/signals/price
+    fact: str         # the vocabulary path: post.signals.price
+    post: str | None  # the post's id, None for the target
+    value: Any
+    confidence: float
+    method: str       # price, contacts, words, offer, request, absent, not-an-offer, cue...
+    spans: tuple[Span, ...] = ()
+
+    def as_json(self) -> dict:
+        return {"pointer": self.pointer, "fact": self.fact, "post": self.post,
+                "value": self.value, "confidence": self.confidence, "method": self.method,
+                "spans": [s.as_json() for s in self.spans]}
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What the extractor found in one evidence document."""
+
+    signals: tuple[Signal, ...]
+    suggestions: tuple[Signal, ...]
+    diagnostics: tuple[rules.Diagnostic, ...] = ()
+    sources: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict:
+        return {"extractor": {"name": "takedown", "version": rules.__version__,
+                              "lexicons": list(self.sources)},
+                "signals": [s.as_json() for s in self.signals],
+                "suggestions": [s.as_json() for s in self.suggestions],
+                "diagnostics": [d.as_json() for d in self.diagnostics]}
+
+
+class Extractor:
+    """Word lists gathered once (a second or two), then any number of documents read."""
+
+    def __init__(self, wordlists: WordLists):
+        self.wordlists = wordlists
+
+    @classmethod
+    def from_rulesets(cls, rulesets: Iterable[rules.RuleSet]) -> Extractor:
+        """An extractor that reads crossing, destination and distress words from the
+        lexicons of `rulesets` (e.g. `engine.registry`)."""
+        return cls(WordLists.build(rulesets))
+
+    def read(self, content: str | bytes, language: str | None = None,
+             regions: Iterable[str] = ()) -> tuple[Reading, list[rules.Diagnostic]]:
+        """Read one text on its own (a post's text with no document around it).
+
+        Bytes must be UTF-8; otherwise nothing is read and the diagnostic (X001) says
+        where the first bad byte is.
+        """
+        problems: list[rules.Diagnostic] = []
+        if isinstance(content, bytes):
+            try:
+                content = content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return Reading(), [rules.Diagnostic(
+                    "X001", f"the text is not UTF-8 (byte {error.start})",
+                    rules.Location("<text>"), hint="send the text as UTF-8")]
+        hints = _regions(language, regions)
+        reading = read_post(self.wordlists, [Field("text", content)], hints)
+        if reading.truncated:
+            problems.append(_truncated("<text>", "/text"))
+        return reading, problems
+
+    def extract(self, evidence: Evidence) -> Extraction:
+        """Read every post and the target's name and description of checked evidence."""
+        document = evidence.document
+        target = document["target"]
+        jurisdiction = (document["request"].get("referrer") or {}).get("jurisdiction")
+        signals: list[Signal] = []
+        suggestions: list[Signal] = []
+        diagnostics: list[rules.Diagnostic] = []
+        post_readings: list[Reading] = []
+        for index, post in enumerate(target.get("posts") or ()):
+            fields = [Field("text", post.get("text") or "")]
+            translation = post.get("translation")
+            if translation and translation != post.get("text"):
+                fields.append(Field("translation", translation))
+            hints = _regions(post.get("language"), [jurisdiction] if jurisdiction else [])
+            reading = read_post(self.wordlists, fields, hints)
+            post_readings.append(reading)
+            base = f"/target/posts/{index}"
+            post_id = str(post.get("id", index))
+            signals += _placed(reading.signals, base, "post", post_id)
+            suggestions += _placed(reading.suggestions, base, "post", post_id, "context")
+            diagnostics += [_truncated(evidence.name, f"{base}/{name}")
+                            for name in reading.truncated]
+        page = read_page(self.wordlists, target.get("name"), target.get("description"),
+                         _regions(None, [jurisdiction] if jurisdiction else []))
+        signals += _page_signals(page, post_readings)
+        for label, reading in page.items():
+            suggestions += _placed(reading.suggestions, "/target", "page", None, "context")
+            diagnostics += [_truncated(evidence.name, f"/target/{label}")
+                            for _ in reading.truncated]
+        return Extraction(tuple(signals), tuple(_unique(suggestions)), tuple(diagnostics),
+                          self.wordlists.sources)
+
+
+def _regions(language: str | None, extra: Iterable[str]) -> tuple[str, ...]:
+    out = [r for r in extra if r]
+    if language and LANGUAGE_REGIONS.get(language.split("-")[0]):
+        out.append(LANGUAGE_REGIONS[language.split("-")[0]])
+    return tuple(dict.fromkeys(out))
+
+
+def _truncated(name: str, pointer: str) -> rules.Diagnostic:
+    return rules.Diagnostic(
+        "X002", f"only the first {text.MAX_CHARACTERS} characters of the text were read",
+        rules.Location(name), pointer=pointer,
+        hint="nothing was ruled out in it; split the text to have all of it read")
+
+
+def _placed(findings: Mapping[str, Finding], base: str, subject: str, post_id: str | None,
+            record: str = "signals") -> list[Signal]:
+    """Findings placed at their pointers; a route is placed field by field, so that an
+    analyst's route and an extracted one can each keep what they know."""
+    out = []
+    root = "post" if subject == "post" else "page"
+    for name, finding in findings.items():
+        spans = tuple({(e.field, e.start, e.end): Span(f"{base}/{e.field}", e.start, e.end,
+                                                       e.text, e.label)
+                       for e in finding.evidence}.values())
+        if name == "route" and isinstance(finding.value, dict):
+            for part, value in finding.value.items():
+                own = tuple(s for s in spans if s.label.startswith(_ROUTE_LABELS[part]))
+                out.append(Signal(f"{base}/{record}/route/{part}", f"{root}.{record}.route.{part}",
+                                  post_id, value, finding.confidence, finding.method, own))
+            continue
+        out.append(Signal(f"{base}/{record}/{name}", f"{root}.{record}.{name}", post_id,
+                          finding.value, finding.confidence, finding.method, spans))
+    return out
+
+
+def _page_signals(page: dict[str, Reading], posts: list[Reading]) -> list[Signal]:
+    """The target's own signals: what its name and description offer, whether they
+    advertise smuggling, and whether it is dedicated to it as far as its posts show."""
+    out: list[Signal] = []
+    verdicts: dict[str, bool | None] = {}
+    for label, reading in page.items():
+        verdict = advertises(reading)
+        verdicts[label] = verdict
+        evidence = [e for name in ("offers_crossing", "offers_documents")
+                    for e in (reading.signals[name].evidence if name in reading.signals else ())]
+        if verdict is not None:
+            out += _placed({f"{label}_advertises": Finding(
+                verdict, 0.75 if verdict else 0.6, "offer" if verdict else "absent",
+                tuple(evidence))}, "/target", "page", None)
+        positive = {name: f for name, f in reading.signals.items()
+                    if name in _PAGE_SIGNALS and f.value not in (False, [], None)}
+        out += _placed(positive, "/target", "page", None)
+    out = _unique(out)
+    advertised = any(v is True for v in verdicts.values())
+    clean = bool(verdicts) and all(v is False for v in verdicts.values())
+    spans = tuple(span for s in out if s.fact.endswith("_advertises") for span in s.spans)
+    if advertised:
+        out.append(Signal("/target/signals/advertises_smuggling",
+                          "page.signals.advertises_smuggling", None, True, 0.75, "offer", spans))
+    elif clean and "name" in verdicts:
+        # The cover is an image the extractor does not see: a clean name and description
+        # are all it can go on, hence the low confidence.
+        out.append(Signal("/target/signals/advertises_smuggling",
+                          "page.signals.advertises_smuggling", None, False, 0.5, "absent", ()))
+    offering = [_offers(r) for r in posts]
+    crossings = [r.signals["offers_crossing"].value if "offers_crossing" in r.signals else None
+                 for r in posts]
+    if not advertised and clean and not any(c is True for c in crossings) and \
+            "/target/signals/offers_crossing" not in {s.pointer for s in out}:
+        # What the target does beyond what is listed (replies, messages) is not in the
+        # evidence's texts: nothing seen offers a crossing, which is all this can say.
+        out.append(Signal("/target/signals/offers_crossing", "page.signals.offers_crossing",
+                          None, False, 0.5, "absent", ()))
+    requests = [r.signals["solicits_smuggling"].value if "solicits_smuggling" in r.signals
+                else None for r in posts]
+    if not advertised and clean and not any(r is True for r in requests):
+        out.append(Signal("/target/signals/solicits_smuggling", "page.signals.solicits_smuggling",
+                          None, False, 0.5, "absent", ()))
+    if advertised and posts and all(o is True for o in offering):
+        out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, True,
+                          0.6, "offer", spans))
+    elif not advertised and (any(o is False for o in offering) or (
+            clean and not any(o is True for o in offering))):
+        out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, False,
+                          0.5, "absent", ()))
+    return out
+
+
+def _offers(reading: Reading) -> bool | None:
+    """Whether a post offers a crossing or papers: True, False (neither, nor asks for
+    one), or None."""
+    values = [reading.signals[n].value if n in reading.signals else None
+              for n in ("offers_crossing", "offers_documents", "solicits_smuggling")]
+    if values[0] is True or values[1] is True:
+        return True
+    if all(v is False for v in values):
+        return False
+    return None
+
+
+def _unique(signals: list[Signal]) -> list[Signal]:
+    """One signal per pointer: the first found (the name before the description)."""
+    seen: set[str] = set()
+    out = []
+    for signal in signals:
+        if signal.pointer not in seen:
+            seen.add(signal.pointer)
+            out.append(signal)
+    return out
