@@ -36,8 +36,8 @@ from engine.decision import (
     within_scope,
 )
 from engine.evidence import Evidence
-from engine.probability import Weighing, weigh
 from engine.extraction.provenance import extracted_signals
+from engine.probability import Weighing, weigh
 
 __all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
 

@@ -266,9 +266,11 @@ def _runtime(value: Any, record: str, pointer: str, pointers: dict[int, str]) ->
 
 def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
     if item == "none" and t.kind == "record":
-        # "context": "none", "signals": "none": assessed, and every yes/no flag is false.
-        item = {name: False for name, flag in vocabulary.RECORDS[t.name].items()
-                if flag.kind == "bool"}
+        # "context": "none", "signals": "none": assessed, and nothing of the kind found:
+        # every yes/no flag is false and every list (contacts, code words) is empty.
+        item = {name: False if field.kind == "bool" else []
+                for name, field in vocabulary.RECORDS[t.name].items()
+                if field.kind in ("bool", "list")}
     match t.kind:
         case "date":
             return datetime.date.fromisoformat(item)

@@ -180,7 +180,8 @@ def build_schema() -> dict:
         signals = "signals" if record == "post" else "page_signals"
         defs[record]["properties"]["signals"] = {
             "description": _DESCRIPTIONS[f"{record}.signals"]
-            + ' "none": assessed, and every yes/no signal is false.',
+            + ' "none": assessed, and nothing found: every yes/no signal is false, every '
+            'list (contacts, code words, emojis) empty.',
             "anyOf": [{"$ref": f"#/$defs/{signals}"}, {"const": "none"}]}
     defs["money"] = {
         "description": "An amount in one currency (ISO 4217 code).",

@@ -403,6 +403,7 @@ def _missing(engine, evidence: Evidence, runs: list, decision: Decision):
     day = datetime.date.fromisoformat(decision.as_of)
     weighing = engine.weigh(evidence, runs, day, decision.platform)
     weighed = set(weighing.facts) if weighing else set()
+    settled_now = weighing is None
     out, escalating, quiet = [], [], []
     page_now = weighing.distribution().get("page_removed", 0.0) if weighing else (
         1.0 if decision.bounds[0] == "page_removed" or (
@@ -431,8 +432,8 @@ def _missing(engine, evidence: Evidence, runs: list, decision: Decision):
                     fact, text=_escalation_text(label, posts, page), shift=round(max(moves), 4),
                     expected_shift=round(chance * moves[0] + (1 - chance) * moves[1], 4)))
             continue
-        if set(pointers) & weighed or changes_outcome or fact.shift > 0 or any(
-                e.settled for e in effects):
+        if set(pointers) & weighed or changes_outcome or fact.shift > 0 or (
+                not settled_now and any(e.settled for e in effects)):
             out.append(fact)
             if not changes_outcome:
                 quiet.append((fact, effects))
