@@ -154,14 +154,18 @@ class Engine:
         return runs, day, name
 
     def check(self, evidence: Evidence, as_of: datetime.date | None = None,
-              platform: str | None = None, explain: bool = True) -> Decision:
-        """Predict the platform's response to the request in `evidence`."""
+              platform: str | None = None, explain: bool = True,
+              missing: bool = True) -> Decision:
+        """Predict the platform's response to the request in `evidence`. `explain=False`
+        is the fast path; `missing=False` explains without searching for the missing
+        facts, which is most of what an explanation costs on partial evidence."""
         runs, day, name = self.run(evidence, as_of, platform)
-        decision = decide(evidence, runs, day, name, self.weigh(evidence, runs, day, name))
+        weighing = self.weigh(evidence, runs, day, name)
+        decision = decide(evidence, runs, day, name, weighing)
         if explain:
             from engine.explanation import explain as add_explanations
 
-            decision = add_explanations(self, evidence, runs, decision)
+            decision = add_explanations(self, evidence, runs, decision, weighing, missing)
         return decision
 
     def weigh(self, evidence: Evidence, runs: list[RulesetRun], day: datetime.date,
@@ -182,8 +186,9 @@ class Engine:
         from engine.explanation import trace
 
         runs, day, name = self.run(evidence, as_of, platform)
-        decision = decide(evidence, runs, day, name, self.weigh(evidence, runs, day, name))
-        decision = add_explanations(self, evidence, runs, decision)
+        weighing = self.weigh(evidence, runs, day, name)
+        decision = add_explanations(self, evidence, runs, decide(evidence, runs, day, name, weighing),
+                                    weighing)
         return decision, trace(evidence, runs)
 
 

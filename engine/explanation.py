@@ -31,12 +31,17 @@ from engine.decision import (
 )
 from engine.evidence import Evidence
 from engine.probability import (
+    Expansion,
+    conditioned,
     field_type,
     is_weighable,
     label_of,
     label_type,
+    patched,
+    truths,
     unknown_reads,
     values_of,
+    weigh,
 )
 from rules import nodes as n
 from rules.checker import compile_pattern
@@ -152,7 +157,11 @@ def _annotations(evidence: Evidence, post_index: int) -> tuple[Span, ...]:
     return tuple(out)
 
 
-def explain(engine, evidence: Evidence, runs: list, decision: Decision) -> Decision:
+def explain(engine, evidence: Evidence, runs: list, decision: Decision,
+            weighing=None, missing: bool = True) -> Decision:
+    """The decision with its reasons, thresholds, exceptions and (unless `missing` is
+    false) missing facts; `weighing` is the decision's own (None when the evidence
+    settles it)."""
     reasons, deficiencies, exceptions, thresholds = [], [], [], []
     for run in runs:
         ruleset = run.ruleset
@@ -179,7 +188,8 @@ def explain(engine, evidence: Evidence, runs: list, decision: Decision) -> Decis
                                                    _citations(ruleset, exception)))
             if rule.applies_to != "post" and rule.condition is not None:
                 thresholds.extend(_thresholds(run, rule, env))
-    missing, escalating = _missing(engine, evidence, runs, decision)
+    missing, escalating = (_missing(engine, evidence, runs, decision, weighing) if missing
+                           else ([], []))
     escalation = decision.escalation
     if escalation is not None:
         escalation = dataclasses.replace(escalation, missing=tuple(escalating))
@@ -277,6 +287,10 @@ def _threshold_text(rule, side, op, observed, required, name, parameter, out_of)
 COMBINATION_POOL = 5
 
 
+# A movement of the target's removal smaller than this rounds to no change in percent.
+_SHOWN = 0.005
+
+
 def _groups(evidence: Evidence, runs: list, weighing) -> dict[str, list[str]]:
     """The unknown facts that may matter, grouped by field: every fact the weighing
     branched on, the facts no weighing can take that rules with unknown results wait
@@ -359,85 +373,138 @@ def _distance(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(abs(a.get(o, 0.0) - b.get(o, 0.0)) for o in OUTCOMES) / 2
 
 
-def _effect(engine, evidence, runs, decision: Decision, assumed,
-            chance: float) -> tuple[Effect, float]:
-    """The decision's outcome with `assumed` facts established, and the probability of
-    page removal then (for escalations)."""
-    day = datetime.date.fromisoformat(decision.as_of)
-    weighing = engine.weigh(evidence, runs, day, decision.platform, assumed)
-    full = weighing.distribution()
-    distribution = scoped(full, decision.scope)
-    outcome, probability = headline(distribution)
-    settled = weighing.unresolved == 0 and max(full.values()) >= 1 - 1e-9
-    shift = _distance(distribution, decision.distribution)
-    return (Effect(assumed[0][1], outcome, round(probability, 4), round(shift, 4), settled,
-                   round(chance, 4)),
-            full.get("page_removed", 0.0))
+# A what-if the weighing's tree cannot answer is weighed again, within this budget: it
+# says what a fact would change, which needs less precision than the decision itself.
+WHAT_IF_EVALUATIONS = 128
 
 
-def _chance(weighing, pointers, day: datetime.date) -> float:
-    """How likely the facts at `pointers` are to be true (recent, some), as weighed: on
-    the branches where they were weighed, the share of weight on which they were."""
-    shares = []
-    for pointer in pointers:
-        true_value = values_of(pointer, day)[0]
-        weighed = held = 0.0
-        for leaf in weighing.leaves:
-            for at, value in leaf.assignment:
-                if at == pointer:
-                    weighed += leaf.weight
-                    held += leaf.weight if value == true_value else 0.0
-                    break
-        if weighed > 0:
-            shares.append(held / weighed)
-    return sum(shares) / len(shares) if shares else 0.5
+class _WhatIf:
+    """The decision with some unknown facts taken as established.
+
+    Facts the weighing branched on are conditioned on in its own tree (Bayes: the
+    leaves consistent with the facts, reweighed by how likely the facts are on each),
+    which costs one evaluation per leaf for all of them together. Facts it did not
+    branch on (those only `is known` tests read) change what the tests answer, which no
+    conditioning can show: the request is weighed again with them set."""
+
+    def __init__(self, engine, evidence: Evidence, runs: list, decision: Decision, weighing,
+                 pointers):
+        self.engine, self.evidence, self.runs, self.decision = engine, evidence, runs, decision
+        self.weighing = weighing
+        self.day = datetime.date.fromisoformat(decision.as_of)
+        self.rows: list[dict[str, float]] = []
+        if weighing is not None:
+            self.rows = truths(engine, evidence, self.day, decision.platform, weighing,
+                               list(dict.fromkeys(list(weighing.facts) + list(pointers))))
+        self.branched = set(weighing.facts) if weighing else set()
+        self._root: Expansion | None = None
+        self._root_node = None
+
+    def effect(self, assumed: list[tuple[str, bool]]) -> tuple[Effect, float]:
+        """The decision's outcome with `assumed` established, and the probability of the
+        target's removal then (for escalations)."""
+        if set(p for p, _ in assumed) & self.branched and all(
+                p in self.rows[0] for p, _ in assumed):
+            full, chance, settled = conditioned(self.weighing, self.rows, assumed)
+            if full:
+                return self._effect(assumed, full, chance, settled)
+        chance = self._prior_chance(assumed)
+        if self._changes_nothing(assumed):
+            full = (self.weighing.distribution() if self.weighing else
+                    {o: float(o == self.decision.bounds[0]) for o in OUTCOMES})
+            return self._effect(assumed, full, chance, self.weighing is None)
+        weighing = weigh(self.engine, self.evidence, self.day, self.decision.platform,
+                         self.runs, assumed, budget=WHAT_IF_EVALUATIONS)
+        full = weighing.distribution()
+        settled = weighing.unresolved == 0 and max(full.values()) >= 1 - 1e-9
+        return self._effect(assumed, full, chance, settled)
+
+    def _prior_chance(self, assumed) -> float:
+        """How likely `assumed` is under the priors, on the evidence as it is."""
+        if self._root is None:
+            self._root = Expansion(self.engine, self.evidence, self.day, self.decision.platform)
+            self._root_node = self._root.node((), self.runs)
+        chance = 1.0
+        for pointer, value in assumed:
+            p = self._root.probability_of(self._root_node, pointer)
+            chance *= p if value else 1.0 - p
+        return chance
+
+    def _changes_nothing(self, assumed) -> bool:
+        """Whether establishing `assumed` leaves every rule result as it is: then the
+        weighing, which starts from those results, is unchanged too."""
+        values = [(p, values_of(p, self.day)[0 if v else 1]) for p, v in assumed]
+        patched_runs, _, _ = self.engine.run(
+            self.evidence, self.day, self.decision.platform,
+            target=patched(self.evidence.target, [a for a in values
+                                                  if a[0].startswith("/target/")]),
+            request=patched(self.evidence.request, [a for a in values
+                                                    if a[0].startswith("/request/")]))
+        return all(_acting(a) == _acting(b) for a, b in zip(self.runs, patched_runs, strict=True))
+
+    def _effect(self, assumed, full, chance, settled) -> tuple[Effect, float]:
+        distribution = scoped(full, self.decision.scope)
+        outcome, probability = headline(distribution)
+        shift = _distance(distribution, self.decision.distribution)
+        return (Effect(assumed[0][1], outcome, round(probability, 4), round(shift, 4),
+                       settled, round(chance, 4)), full.get("page_removed", 0.0))
 
 
-def _missing(engine, evidence: Evidence, runs: list, decision: Decision):
+def _acting(run) -> list:
+    """The results of a run that bear on the outcome (a deficient request only lowers
+    the likelihood)."""
+    verdicts = run.compiled.verdicts
+    return [(r.rule, r.post, r.holds, r.exceptions) for r in run.evaluation.results
+            if verdicts[r.rule] != "deficient"]
+
+
+def _missing(engine, evidence: Evidence, runs: list, decision: Decision, weighing):
     """The facts whose establishment would change the decision or move its
     probabilities, ranked by how far they are expected to move it; and, for a request
     about posts, the facts about the target that bear only on the escalation.
 
     Every fact the weighing branched on is listed, however little it moves: a fact
     that is not listed cannot change the outcome, alone or with others."""
-    day = datetime.date.fromisoformat(decision.as_of)
-    weighing = engine.weigh(evidence, runs, day, decision.platform)
-    weighed = set(weighing.facts) if weighing else set()
+    groups = _groups(evidence, runs, weighing)
+    what_if = _WhatIf(engine, evidence, runs, decision, weighing,
+                      [p for pointers in groups.values() for p in pointers
+                       if is_weighable(field_type(p))])
     settled_now = weighing is None
     out, escalating, quiet = [], [], []
     page_now = weighing.distribution().get("page_removed", 0.0) if weighing else (
         1.0 if decision.bounds[0] == "page_removed" or (
             decision.escalation and decision.escalation.sure) else 0.0)
-    for label, pointers in _groups(evidence, runs, weighing).items():
+    for label, pointers in groups.items():
         posts = _posts_of(evidence, pointers)
         if not is_weighable(field_type(pointers[0])):
             out.append(MissingFact(label, tuple(pointers), posts, None, None,
                                    _provide_text(label, posts)))
             continue
         effects, page = [], []
-        chance = _chance(weighing, pointers, day) if weighing else 0.5
-        for value, share in ((True, chance), (False, 1.0 - chance)):
-            effect, page_removed = _effect(engine, evidence, runs, decision,
-                                           [(p, value) for p in pointers], share)
+        for value in (True, False):
+            effect, page_removed = what_if.effect([(p, value) for p in pointers])
             effects.append(effect)
             page.append(page_removed)
+        if effects[0].chance + effects[1].chance <= 0:
+            continue
+        chance = effects[0].chance / (effects[0].chance + effects[1].chance)
         fact = _fact(label, pointers, posts, effects, decision)
         changes_outcome = any(e.outcome != decision.outcome for e in effects)
         moves = [abs(x - page_now) for x in page]
         # For a request about posts, what is known of the target as a whole bears on the
         # escalation; it is listed there unless it changes the answer itself.
         if decision.scope == "posts" and label.startswith("page.") and not changes_outcome:
-            if max(moves) > 0:
+            if max(moves) >= _SHOWN:
                 escalating.append(dataclasses.replace(
                     fact, text=_escalation_text(label, posts, page), shift=round(max(moves), 4),
                     expected_shift=round(chance * moves[0] + (1 - chance) * moves[1], 4)))
             continue
-        if set(pointers) & weighed or changes_outcome or fact.shift > 0 or (
+        if set(pointers) & what_if.branched or changes_outcome or fact.shift > 0 or (
                 not settled_now and any(e.settled for e in effects)):
             out.append(fact)
             if not changes_outcome:
                 quiet.append((fact, effects))
-    out += _combinations(engine, evidence, runs, decision, quiet)
+    out += _combinations(what_if, evidence, decision, quiet)
     out.sort(key=lambda m: (-m.expected_shift, -m.shift, len(m.pointers), m.fact))
     escalating.sort(key=lambda m: (-m.expected_shift, -m.shift, m.fact))
     return out, escalating
@@ -453,7 +520,8 @@ def _fact(label, pointers, posts, effects, decision) -> MissingFact:
                        round(sum(e.chance * e.shift for e in effects), 4))
 
 
-def _combinations(engine, evidence, runs, decision, quiet) -> list[MissingFact]:
+def _combinations(what_if: _WhatIf, evidence: Evidence, decision: Decision,
+                  quiet) -> list[MissingFact]:
     """Facts that change the outcome only together: pairs and threes of those whose
     single effect does not, each taken the way that moves the distribution most."""
     pool = sorted(quiet, key=lambda item: -item[0].shift)[:COMBINATION_POOL]
@@ -464,12 +532,11 @@ def _combinations(engine, evidence, runs, decision, quiet) -> list[MissingFact]:
             labels = frozenset(fact.fact for fact, _ in combo)
             if any(f <= labels for f in found):
                 continue  # a smaller combination already changes it
-            assumed, chance = [], 1.0
+            assumed = []
             for fact, effects in combo:
                 moving = max(effects, key=lambda e: e.shift)
                 assumed += [(p, moving.value) for p in fact.pointers]
-                chance *= moving.chance
-            effect, _ = _effect(engine, evidence, runs, decision, assumed, chance)
+            effect, _ = what_if.effect(assumed)
             if effect.outcome == decision.outcome:
                 continue
             found.append(labels)

@@ -51,7 +51,7 @@ import rules
 from engine.decision import OUTCOMES, outcome_of, rank
 from rules import nodes as n
 
-__all__ = ["Weighing", "Leaf", "weigh", "patched", "field_type", "label_type", "label_of", "values_of",
+__all__ = ["Weighing", "Leaf", "Expansion", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "values_of",
            "is_weighable", "unknown_reads", "MAX_EVALUATIONS", "DEFAULT_PRIOR", "OLD"]
 
 # Evaluations one weighing may run (each is one run of every rule set in force, about
@@ -292,7 +292,7 @@ class _Node:
         return self.request if pointer.startswith("/request") else self.target
 
 
-class _Expansion:
+class Expansion:
     def __init__(self, engine, evidence, day: datetime.date, platform: str):
         self.engine, self.evidence, self.day, self.platform = engine, evidence, day, platform
         self.evaluations = 0
@@ -379,14 +379,33 @@ class _Expansion:
 
     # Priors
 
+    def probability_of(self, node: _Node, pointer: str) -> float:
+        """The probability that the fact at `pointer` is true on this branch, from the
+        first prior whose condition holds (conditions still unknown are passed over)."""
+        label = label_of(pointer)
+        env = self._prior_env(node, pointer)
+        for ruleset, prior in _priors(node.runs):
+            probability = prior.probability_on(self.day) if prior.fact == label else None
+            if probability is None:
+                continue
+            if prior.given is None or rules.evaluate(
+                    prior.given, env, ruleset.parameter_values(self.day), {},
+                    ruleset.lexicons) is True:
+                return probability
+        return DEFAULT_PRIOR
+
+    def _prior_env(self, node: _Node, pointer: str) -> dict[str, Any]:
+        staged = _staged(node)
+        env: dict[str, Any] = {"page": staged, "request": node.request}
+        if pointer.startswith("/target/posts/"):
+            env["post"] = staged["posts"][int(pointer.split("/")[3])]
+        return env
+
     def prior(self, node: _Node, pointer: str, depth: int = 0) -> tuple[str, float]:
         """The fact to branch on and the probability it is true: `pointer` itself, or,
         when the prior that would apply waits on another unknown fact, that fact."""
         label = label_of(pointer)
-        staged = _staged(node)
-        env: dict[str, Any] = {"page": staged, "request": node.request}
-        if label.startswith("post."):
-            env["post"] = staged["posts"][int(pointer.split("/")[3])]
+        env = self._prior_env(node, pointer)
         for ruleset, prior in _priors(node.runs):
             if prior.fact != label:
                 continue
@@ -419,7 +438,7 @@ def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
     """
     from engine.evaluation import bounds_of, leaf_likelihood
 
-    expansion = _Expansion(engine, evidence, day, platform)
+    expansion = Expansion(engine, evidence, day, platform)
     assumed = tuple((p, _value(p, v, day)) for p, v in assumed)
     root = expansion.node(assumed, None if assumed else runs)
     # Heaviest branch first: when the budget runs out, what is left unresolved is the
@@ -455,6 +474,58 @@ def _value(pointer: str, value: Any, day: datetime.date) -> Any:
     if isinstance(value, bool):
         return values_of(pointer, day)[0 if value else 1]
     return value
+
+
+# Conditioning: what the weighing says if some facts are taken as established
+
+def truths(engine, evidence, day: datetime.date, platform: str, weighing: Weighing,
+           pointers: Iterable[str]) -> list[dict[str, float]]:
+    """For each leaf of `weighing`, the probability that each fact at `pointers` is
+    true (recent, some) on it: 1 or 0 where the branch assumed it, its prior there
+    otherwise. A leaf that did not assume a fact is settled without it, so the fact
+    bears on that leaf only through how likely the leaf's own assumptions make it."""
+    pointers = list(pointers)
+    expansion = Expansion(engine, evidence, day, platform)
+    out = []
+    for leaf in weighing.leaves:
+        assumed = dict(leaf.assignment)
+        row: dict[str, float] = {}
+        node = None
+        for pointer in pointers:
+            if pointer in assumed:
+                row[pointer] = 1.0 if assumed[pointer] == values_of(pointer, day)[0] else 0.0
+                continue
+            if node is None:
+                node = expansion.node(leaf.assignment)
+            row[pointer] = expansion.probability_of(node, pointer)
+        out.append(row)
+    return out
+
+
+def conditioned(weighing: Weighing, rows: list[dict[str, float]],
+                assumed: Iterable[tuple[str, bool]]) -> tuple[dict[str, float], float, bool]:
+    """The distribution over outcomes given that the facts `assumed` have the values
+    given (true: recent, some), from the leaves and their `truths` rows: (distribution,
+    the probability of the assumption, whether every leaf left is settled on one
+    outcome). The distribution is empty when the assumption has no probability."""
+    assumed = list(assumed)
+    out = dict.fromkeys(OUTCOMES, 0.0)
+    total = 0.0
+    outcomes: set[str] = set()
+    resolved = True
+    for leaf, row in zip(weighing.leaves, rows, strict=True):
+        weight = leaf.weight
+        for pointer, value in assumed:
+            weight *= row[pointer] if value else 1.0 - row[pointer]
+        if weight <= 0.0:
+            continue
+        total += weight
+        out[leaf.lower] += weight
+        outcomes.add(leaf.lower)
+        resolved = resolved and leaf.is_resolved
+    if total <= 0.0:
+        return {}, 0.0, False
+    return {o: p / total for o, p in out.items()}, total, resolved and len(outcomes) == 1
 
 
 # What matters on a branch

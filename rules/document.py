@@ -130,6 +130,13 @@ def read_document(text_or_bytes: str | bytes, name: str) -> tuple[Document | Non
     else:
         text = text_or_bytes
     source = SourceText(name, text)
+    root = _compose_fast(text)
+    if root is not _UNSAFE:
+        document = Document(source, None)
+        diagnostics: list[Diagnostic] = []
+        document.data = {} if root is None else _construct(
+            root, "", document, yaml.SafeLoader(""), diagnostics)
+        return document, diagnostics
     try:
         loader = _GuardedLoader(text)
     except yaml.reader.ReaderError as error:
@@ -157,6 +164,40 @@ def read_document(text_or_bytes: str | bytes, name: str) -> tuple[Document | Non
         return document, diagnostics
     document.data = _construct(root, "", document, loader, diagnostics)
     return document, diagnostics
+
+
+# libyaml, when PyYAML has it, composes a file about fifteen times faster than the pure
+# Python parser. It is used only for files that are plain, safe YAML: its events are
+# checked first for what the guarded loader refuses (anchors, aliases, depth, size), and
+# anything unusual (a refusal, a syntax error, a control character) is read again by
+# the guarded Python loader, whose diagnostics are the project's.
+_UNSAFE = object()
+
+
+def _compose_fast(text: str):
+    """The root node of `text` read with libyaml, or _UNSAFE when it must be read by the
+    guarded loader."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return _UNSAFE
+    depth = count = 0
+    try:
+        yaml.reader.Reader(text)  # refuses control characters, as the guarded loader does
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                return _UNSAFE
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                count, depth = count + 1, depth + 1
+                if depth > MAX_NESTING or count > MAX_NODES:
+                    return _UNSAFE
+            elif isinstance(event, yaml.ScalarEvent):
+                count += 1
+                if depth + 1 > MAX_NESTING or count > MAX_NODES:
+                    return _UNSAFE
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    except (yaml.YAMLError, ValueError):
+        return _UNSAFE
 
 
 def _at_mark(source: SourceText, code: str, message: str, mark, hint: str = "") -> Diagnostic:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import itertools
 import json
@@ -65,18 +66,29 @@ def load_ruleset(path: str | Path, display_name: str | None = None) -> tuple[Rul
 
 
 def load_text(data: str | bytes, name: str) -> tuple[RuleSet | None, list[Diagnostic]]:
-    """Load a rule set from its text; `name` is the file name used in diagnostics."""
+    """Load a rule set from its text; `name` is the file name used in diagnostics.
+
+    Loading is a pure function of the bytes and the name, and its results are frozen,
+    so the same file read again (a command run twice in one process, a test suite) is
+    loaded once."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    ruleset, diagnostics = _load(raw, name)
+    return ruleset, list(diagnostics)
+
+
+@functools.lru_cache(maxsize=512)
+def _load(raw: bytes, name: str) -> tuple[RuleSet | None, tuple[Diagnostic, ...]]:
+    data = raw
     document, diagnostics = read_document(data, name)
     if document is None:
-        return None, diagnostics
+        return None, tuple(diagnostics)
     builder = _Builder(document, hashlib.sha256(raw).hexdigest())
     ruleset = builder.build(diagnostics)
     diagnostics.extend(builder.diagnostics)
     diagnostics = sorted_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    return ruleset, diagnostics
+        return None, tuple(diagnostics)
+    return ruleset, tuple(diagnostics)
 
 
 # Structure

@@ -253,3 +253,43 @@ def _absent(document: dict, pointer: str) -> bool:
         if node is None:
             return True
     return False
+
+
+# Priors for every fact the bundled rule sets read
+
+def _facts_read(condition, bound=None) -> set[str]:
+    """The evidence fields a condition reads, as vocabulary paths (quantifier variables
+    over page.posts read post fields)."""
+    from rules import nodes as n
+
+    bound = dict(bound or {})
+    if isinstance(condition, n.Quantifier):
+        out = _facts_read(condition.collection, bound)
+        names = condition.collection.names if isinstance(condition.collection, n.Path) else ()
+        inner = dict(bound)
+        inner[condition.var] = ("post",) if tuple(names) == ("page", "posts") else tuple(names)
+        return out | (_facts_read(condition.condition, inner) if condition.condition else set())
+    if isinstance(condition, n.Path):
+        names = condition.names
+        if names[0] in bound:
+            names = bound[names[0]] + tuple(names[1:])
+        return {".".join(names)}
+    out: set[str] = set()
+    for child in n.children(condition):
+        out |= _facts_read(child, bound)
+    return out
+
+
+def test_every_weighable_fact_the_bundled_rule_sets_read_has_a_prior(engine: Engine):
+    from engine.probability import is_weighable, label_type
+
+    rulesets = list(engine.registry)
+    read = set()
+    for ruleset in rulesets:
+        for rule in ruleset.all_rules():
+            if rule.condition is not None:
+                read |= _facts_read(rule.condition)
+    weighable = {f for f in read if is_weighable(label_type(f)) and ".policy." not in f
+                 and f not in ("page.posts", "request.submitted")}
+    always = {p.fact for r in rulesets if r.kind == "priors" for p in r.priors if p.given is None}
+    assert weighable - always == set()
