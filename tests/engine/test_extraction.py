@@ -347,34 +347,36 @@ def test_the_benchmark_figures_hold(extractor):
 # ALL: every signal, history included.
 HISTORY = ("prior_strikes", "prior_removals", "linked_to_removed", "admin_posts_violate",
            "other_posts_violate", "cover_advertises")
-SAME_OUTCOME_AT_LEAST = {"text": 0.8, "all": 0.75}
+SAME_OUTCOME_AT_LEAST = {"text": 0.8, "all": 0.8}
 
-_UNASSESSED = "an analyst left its posts unassessed, which extraction then settles"
 _PAID = "whether a smuggler paid for the post (paid_promotion) is not in its text"
+_TRAFFICKING = ("the trafficking signals (a person offered, debt bondage, a deceptive job, "
+                "a marriage, commercial sex) are not extracted: no word lists for them yet")
+_PURPOSE = ("the analyst's finding that the target is not dedicated to smuggling is in no "
+            "text; with only adverts listed it is then probably dedicated")
 DIFFERENT_TEXT = {
     "legal/nca-paid-testimonial-telegram.json": _PAID,
     "x/post-paid-testimonial-withheld.json": _PAID,
-    "tiktok/journey-video-pashto.json": _PAID + ": the own-journey allowance needs it ruled out",
-    "x/news-post-quotes-boat-price.json": _PAID + ": X's country-withheld rule reads it",
+    "x/twitter-2020-paid-arrival-video-withheld.json": _PAID,
     "meta/instagram-account-offers-in-replies.json":
         "the account offers crossings in its replies to comments, which are not in the evidence",
-    "meta/kurdish-page-five-adverts.json":
-        "one advert (\"Anyone who wants to go? Places left for Saturday, 3,000 pounds\") names "
-        "no crossing, so four of the five adverts in the window are found, not five",
-    "telegram/group-partly-assessed.json": _UNASSESSED,
-    "x/post-unassessed-pashto.json": _UNASSESSED,
-    "youtube/channel-partly-assessed.json": _UNASSESSED,
+    "meta/escort-agency-third-party.json": _TRAFFICKING,
+    "meta/forced-marriage-broker.json": _TRAFFICKING,
+    "meta/gulf-hotel-jobs-debt-bondage.json": _TRAFFICKING,
+    "meta/high-risk-job-offer-nca.json": _TRAFFICKING,
+    "meta/instagram-account-sells-maids-in-messages.json": _TRAFFICKING,
+    "meta/modelling-job-sex-trafficking.json": _TRAFFICKING,
+    "meta/ngo-awareness-quotes-trafficking-adverts.json": _TRAFFICKING,
+    "legal/nca-illegal-work-offer-s17.json": _PURPOSE,
+    "meta/vietnamese-page-two-adverts.json": _PURPOSE,
 }
 _STRIKES = "the strikes the platform recorded (prior_strikes) are in no text"
+_LINKED = "that it is run by the people behind a removed page (linked_to_removed) is in no text"
 DIFFERENT_ALL = {
     **DIFFERENT_TEXT,
     "meta/albanian-account-prior-strikes.json": _STRIKES,
-    "meta/page-eight-strikes-two-adverts.json": _STRIKES,
-    "youtube/channel-four-adverts-no-strikes.json": _STRIKES,
-    "youtube/documentary-channel-crossings.json": _STRIKES,
-    "youtube/news-report-fake-passport-adverts.json": _STRIKES,
-    "meta/backup-account-after-removal.json":
-        "that it is run by the people behind a removed page (linked_to_removed) is in no text",
+    "meta/backup-account-after-removal.json": _LINKED,
+    "meta/linked-page-recent-advert.json": _LINKED,
 }
 
 

@@ -29,11 +29,12 @@ def test_the_enriched_evidence_is_checked_as_it_is(client):
 
 def test_check_can_extract_first(client):
     plain = client.post("/v1/check", content=UNASSESSED.read_bytes()).json()
-    assert plain["outcome"] == "undetermined" and plain["extracted"] == []
+    assert plain["bounds"]["lower"] == "no_action" and plain["extracted"] == []
     response = client.post("/v1/check?extract=true&explain=false",
                            content=UNASSESSED.read_bytes())
     assert response.status_code == 200, response.text
     assert response.json()["outcome"] == "posts_removed"
+    assert response.json()["bounds"]["lower"] == "posts_removed"
     assert response.json()["extracted"]
 
 
