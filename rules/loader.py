@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from rules import nodes as n
 from rules import types as t
@@ -97,7 +98,16 @@ _S_CODES = {"required": "S001", "additionalProperties": "S002", "type": "S003",
             "format": "S003", "unevaluatedProperties": "S002"}
 
 
+@cache
+def _fast_validator():
+    """A compiled validator (Rust) that only says yes or no; the pure-Python validator
+    runs only on files with problems, to report each with its place and a hint."""
+    return jsonschema_rs.validator_for(ruleset_schema(), validate_formats=True)
+
+
 def _structure(document: Document) -> list[Diagnostic]:
+    if _fast_validator().is_valid(document.data):
+        return []
     diagnostics = []
     errors = sorted(_validator().iter_errors(document.data), key=lambda e: list(e.absolute_path))
     for error in errors:

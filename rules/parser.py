@@ -291,6 +291,9 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
     if _bracket_depth(text) > MAX_DEPTH:
         return None, [origin.diagnostic("L004", "the condition is nested too deeply", 0, 1,
                                         f"at most {MAX_DEPTH} levels of parentheses")]
+    found = _PARSED.get(text)
+    if found is not None:
+        return found, []
     try:
         tree: Tree = _lark().parse(text)
         node = _texts_to_literals(_ToNodes().transform(tree))
@@ -319,7 +322,17 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
                                         f"at most {MAX_DEPTH} levels of operators")]
     if node_depth > MAX_NODE_DEPTH:
         return None, [_too_deep(origin)]
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[text] = node
     return node, []
+
+
+# Conditions recur from one version of a rule set to the next, and trees are frozen, with
+# positions relative to the condition's own text: a condition met again is not parsed
+# again. Only trees without diagnostics are kept; the oldest go first.
+_PARSED: dict[str, n.Node] = {}
+_PARSED_LIMIT = 20_000
 
 
 def _too_deep(origin: ExpressionOrigin) -> Diagnostic:
