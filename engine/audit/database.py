@@ -11,6 +11,7 @@ and the store and its callers do not change.
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ __all__ = ["Database", "Transaction", "SqliteDatabase", "StoreError", "connect",
            "DEFAULT_WAIT_SECONDS", "FAILURES"]
 
 DEFAULT_WAIT_SECONDS = 30.0
+# An I/O error with less than this free on the store's file system is a full disk.
+_FULL_BELOW_BYTES = 1024 * 1024
 
 # The stable codes of the ways a store can fail, with what to do about each. The code is
 # what a script branches on; the message says which store and what happened.
@@ -146,15 +149,25 @@ class SqliteDatabase:
         if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return StoreError(f"the case store {self.path} is busy: another process held its "
                               f"write lock for more than {self.wait:g} s", "A001")
-        if primary == sqlite3.SQLITE_FULL or getattr(error, "errno", None) == errno.ENOSPC:
+        if (primary == sqlite3.SQLITE_FULL or getattr(error, "errno", None) == errno.ENOSPC
+                or (primary == sqlite3.SQLITE_IOERR and self._is_disk_full())):
             return StoreError(f"the disk holding the case store {self.path} is full: nothing "
                               "was stored", "A002")
         if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
             return StoreError(f"{self.path} is not a case store, or it is damaged: {error}",
                               "A004")
         reason = getattr(error, "strerror", None) or str(error)
+        name = getattr(error, "sqlite_errorname", "")
         return StoreError(f"the case store {self.path} could not be read or written: "
-                          f"{reason}", "A003")
+                          f"{reason}" + (f" ({name})" if name else ""), "A003")
+
+    def _is_disk_full(self) -> bool:
+        """SQLite reports a write that found no room as a plain I/O error (it keeps no
+        errno): one met while the file system has almost nothing free is a full disk."""
+        try:
+            return shutil.disk_usage(self.path.resolve().parent).free < _FULL_BELOW_BYTES
+        except OSError:
+            return False
 
     def journal_mode(self) -> str:
         return self._connection.execute("PRAGMA journal_mode").fetchone()[0]
