@@ -26,9 +26,25 @@ import argparse
 import datetime
 import os
 
-__all__ = ["register", "DEFAULT_DB"]
+__all__ = ["register", "DEFAULT_DB", "DEFAULT_WAIT"]
 
 DEFAULT_DB = os.environ.get("TAKEDOWN_DB", "cases.db")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
+
+
+try:
+    DEFAULT_WAIT = _seconds(os.environ.get("TAKEDOWN_DB_WAIT") or "30")
+except argparse.ArgumentTypeError:
+    DEFAULT_WAIT = 30.0
 
 
 def _date(text: str) -> str:
@@ -59,6 +75,10 @@ def register(sub) -> None:
         parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
                             help=f"the case store: a SQLite file or a sqlite:/// URL "
                             f"(default: $TAKEDOWN_DB or {DEFAULT_DB})")
+        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                            help="how long to wait for another command writing to the store "
+                            "before giving up with error A001 (default: $TAKEDOWN_DB_WAIT or "
+                            f"{DEFAULT_WAIT:g})")
         parser.set_defaults(run=_run(f"cmd_{name}"))
         return parser
 

@@ -3,15 +3,21 @@ consistency replay and the reports. Loaded only when one of them runs.
 
 Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (verify),
 2 wrong usage (including a store that cannot be opened), 3 invalid evidence or an
-invalid responses sheet, 4 invalid rule sets or no rule set in force.
+invalid responses sheet, 4 invalid rule sets or no rule set in force, 5 the store could
+not be written (busy past --wait, a full disk, an I/O error): nothing was stored, and the
+same command may be run again.
+
+A failure of the store itself is printed with its stable code (A001 busy, A002 disk
+full, ...: `engine.audit.database.FAILURES`) and a hint, never as a traceback.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import rules
@@ -33,9 +39,35 @@ __all__ = ["cmd_record", "cmd_respond", "cmd_dispute", "cmd_import", "cmd_case",
            "cmd_verify", "check_calibration", "CheckCalibration"]
 
 
+EXIT_STORE = 5
+
+
 def _fail(message: str, code: int = cli.EXIT_USAGE) -> int:
     print(f"takedown audit: {message}", file=sys.stderr)
     return code
+
+
+def _store_failed(error: StoreError, prefix: str = "") -> int:
+    """Print a failure of the store with its code and hint; the exit code for it."""
+    if error.code is None:
+        return _fail(prefix + str(error))
+    print(f"takedown audit: error[{error.code}]: {prefix}{error}\n  = hint: {error.hint}",
+          file=sys.stderr)
+    return EXIT_STORE if error.code in ("A001", "A002", "A003") else cli.EXIT_USAGE
+
+
+def _store_command(command: Callable[..., int]) -> Callable[..., int]:
+    """A command whose store may fail at any read or write: the failure is reported as
+    such (`_store_failed`), whichever call met it."""
+
+    @functools.wraps(command)
+    def run(args) -> int:
+        try:
+            return command(args)
+        except StoreError as error:
+            return _store_failed(error)
+
+    return run
 
 
 def _today() -> str:
@@ -44,12 +76,15 @@ def _today() -> str:
 
 def _open(args, create: bool = True) -> CaseStore | int:
     try:
-        return open_store(args.db, create=create)
+        return open_store(args.db, create=create, wait=args.wait)
     except StoreError as error:
-        return _fail(str(error))
+        return _store_failed(error)
 
 
+@_store_command
 def cmd_record(args) -> int:
+    """Evaluate every file, then store every case in one transaction: a command that is
+    interrupted, or that meets a full disk or a busy store, stores nothing."""
     try:
         redaction = rules_from(args.redact)
     except RedactionError as error:
@@ -65,7 +100,8 @@ def cmd_record(args) -> int:
         return store
     many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
     status = cli.EXIT_OK
-    recorded = uncovered = 0
+    prepared, names = [], []
+    uncovered = 0
     with store:
         for name, evidence, problems in cli.evidence_inputs(args.evidence):
             if evidence is None:
@@ -73,30 +109,33 @@ def cmd_record(args) -> int:
                 status = max(status, cli.EXIT_EVIDENCE)
                 continue
             try:
-                case = prepare_case(engine, evidence, redaction, name)
+                prepared.append(prepare_case(engine, evidence, redaction, name))
+                names.append(name)
             except NoRulesetInForce as error:
                 print(rules.render_text([cli.no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
                 status = max(status, cli.EXIT_RULES)
                 uncovered += 1
-                continue
             except IntakeError as error:
                 status = max(status, _fail(f"{name}: {error}", cli.EXIT_EVIDENCE))
-                continue
-            stored, is_new = store.record_case(case)
-            recorded += 1
-            again = "" if is_new else "already recorded"
-            if many:
-                print(f"{stored.id}  {name}" + (f"  ({again})" if again else ""))
-            else:
-                print(stored.id)
-                if again:
-                    print(f"takedown audit: {name} was {again} as {stored.id}", file=sys.stderr)
+        try:
+            stored = store.record_cases(prepared)
+        except StoreError as error:
+            return _store_failed(error, f"nothing recorded of {len(prepared)} cases: ")
+    for name, (case, is_new) in zip(names, stored, strict=True):
+        again = "" if is_new else "already recorded"
+        if many:
+            print(f"{case.id}  {name}" + (f"  ({again})" if again else ""))
+        else:
+            print(case.id)
+            if again:
+                print(f"takedown audit: {name} was {again} as {case.id}", file=sys.stderr)
     if many and uncovered:
-        print(f"takedown audit: {uncovered} of {recorded + uncovered} requests not recorded: "
-              "no rule set in force on their dates", file=sys.stderr)
+        print(f"takedown audit: {uncovered} of {len(prepared) + uncovered} requests not "
+              "recorded: no rule set in force on their dates", file=sys.stderr)
     return status
 
 
+@_store_command
 def cmd_respond(args) -> int:
     outcome = response_outcome(args.outcome)
     if outcome is None:
@@ -122,6 +161,7 @@ def cmd_respond(args) -> int:
     return cli.EXIT_OK
 
 
+@_store_command
 def cmd_dispute(args) -> int:
     store = _open(args, create=False)
     if isinstance(store, int):
@@ -144,6 +184,7 @@ def cmd_dispute(args) -> int:
     return cli.EXIT_OK
 
 
+@_store_command
 def cmd_import(args) -> int:
     if not Path(args.sheet).is_file():
         return _fail(f"no such file: {args.sheet}")
@@ -178,7 +219,7 @@ def cmd_import(args) -> int:
         try:
             added = store.add(sheet.responses, sheet.disputes)
         except StoreError as error:
-            return _fail(f"nothing imported: {error}")
+            return _store_failed(error, "nothing imported: ")
     skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
     print(f"imported {len(added.responses)} responses and {len(added.disputes)} disputes from "
           f"{args.sheet}{skipped}")
@@ -204,6 +245,7 @@ def _write(args, model: Mapping, blocks, title: str) -> int:
     return cli.EXIT_OK
 
 
+@_store_command
 def cmd_case(args) -> int:
     store = _open(args, create=False)
     if isinstance(store, int):
@@ -228,6 +270,7 @@ def cmd_case(args) -> int:
     return _write(args, model, case_blocks, case_title(model))
 
 
+@_store_command
 def cmd_report(args) -> int:
     engine = cli.engine_for(args)
     if isinstance(engine, int):
@@ -247,6 +290,7 @@ def cmd_report(args) -> int:
     return _write(args, model, overview_blocks, overview_title(model))
 
 
+@_store_command
 def cmd_verify(args) -> int:
     store = _open(args, create=False)
     if isinstance(store, int):

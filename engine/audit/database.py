@@ -10,6 +10,8 @@ and the store and its callers do not change.
 
 from __future__ import annotations
 
+import errno
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,11 +19,49 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Database", "Transaction", "SqliteDatabase", "StoreError", "connect", "BACKENDS"]
+__all__ = ["Database", "Transaction", "SqliteDatabase", "StoreError", "connect", "BACKENDS",
+           "DEFAULT_WAIT_SECONDS", "FAILURES"]
+
+DEFAULT_WAIT_SECONDS = 30.0
+# An I/O error with less than this free on the store's file system is a full disk.
+_FULL_BELOW_BYTES = 1024 * 1024
+
+# The stable codes of the ways a store can fail, with what to do about each. The code is
+# what a script branches on; the message says which store and what happened.
+FAILURES = {
+    "A001": ("the case store is busy",
+             "another takedown command is writing to it; run this one again when it has "
+             "finished, or wait longer with --wait SECONDS"),
+    "A002": ("the disk holding the case store is full",
+             "free some space on that disk and run the command again: nothing was stored"),
+    "A003": ("the case store could not be read or written",
+             "check the disk and the file's permissions; nothing was stored"),
+    "A004": ("the file is not a case store, or it is damaged",
+             "name the right file with --db; keep a damaged store for inspection and "
+             "restore it from a copy"),
+    "A005": ("no such case store",
+             "record a case first (takedown audit record) or name the store with --db"),
+}
 
 
 class StoreError(Exception):
-    """The case store cannot be opened or used: a message for the user, no traceback."""
+    """The case store cannot be opened or used: a message for the user, no traceback.
+
+    `code` is set when the store itself failed (busy, full, unreadable: see `FAILURES`);
+    it is None for what the user asked of it (a case that does not exist)."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def hint(self) -> str:
+        return FAILURES[self.code][1] if self.code else ""
+
+    @property
+    def is_retryable(self) -> bool:
+        """Whether the same command may succeed later, unchanged (busy, or a full disk)."""
+        return self.code in ("A001", "A002")
 
 
 class Transaction(Protocol):
@@ -60,21 +100,28 @@ class SqliteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path, create: bool = True):
+    def __init__(self, path: str | Path, create: bool = True,
+                 wait: float = DEFAULT_WAIT_SECONDS):
         self.path = Path(path)
+        self.wait = wait
         if not create and not self.path.exists():
-            raise StoreError(f"no case store at {self.path}")
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            raise StoreError(f"no case store at {self.path}", "A005")
         try:
-            # autocommit mode: transactions are begun and ended here, explicitly
-            self._connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # autocommit mode: transactions are begun and ended here, explicitly. `timeout`
+            # is how long a writer waits for another one's lock before it gives up.
+            self._connection = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise self._failure(error) from None
+        try:
             self._connection.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed transaction survives a power cut, not only a crash
             self._connection.execute("PRAGMA synchronous = FULL")
             self._connection.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"{self.path} is not a case store: {error}") from None
+        except sqlite3.Error as error:
+            self._connection.close()
+            raise self._failure(error) from None
 
     @contextmanager
     def transaction(self, write: bool = False):
@@ -82,14 +129,45 @@ class SqliteDatabase:
         try:
             # IMMEDIATE takes the write lock now rather than at the first write
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.OperationalError as error:
-            raise StoreError(f"the case store {self.path} is busy or locked: {error}") from None
+        except sqlite3.Error as error:
+            raise self._failure(error) from None
         try:
             yield _SqliteTransaction(connection)
-        except BaseException:
-            connection.execute("ROLLBACK")
+            connection.execute("COMMIT")
+        except BaseException as error:
+            # SQLite may have rolled back already (a full disk, an I/O error)
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise self._failure(error) from None
             raise
-        connection.execute("COMMIT")
+
+    def _failure(self, error: Exception) -> StoreError:
+        """What went wrong, said for the user, with its code (`FAILURES`)."""
+        code = getattr(error, "sqlite_errorcode", None)
+        primary = code & 0xFF if code is not None else None
+        if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreError(f"the case store {self.path} is busy: another process held its "
+                              f"write lock for more than {self.wait:g} s", "A001")
+        if (primary == sqlite3.SQLITE_FULL or getattr(error, "errno", None) == errno.ENOSPC
+                or (primary == sqlite3.SQLITE_IOERR and self._is_disk_full())):
+            return StoreError(f"the disk holding the case store {self.path} is full: nothing "
+                              "was stored", "A002")
+        if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return StoreError(f"{self.path} is not a case store, or it is damaged: {error}",
+                              "A004")
+        reason = getattr(error, "strerror", None) or str(error)
+        name = getattr(error, "sqlite_errorname", "")
+        return StoreError(f"the case store {self.path} could not be read or written: "
+                          f"{reason}" + (f" ({name})" if name else ""), "A003")
+
+    def _is_disk_full(self) -> bool:
+        """SQLite reports a write that found no room as a plain I/O error (it keeps no
+        errno): one met while the file system has almost nothing free is a full disk."""
+        try:
+            return shutil.disk_usage(self.path.resolve().parent).free < _FULL_BELOW_BYTES
+        except OSError:
+            return False
 
     def journal_mode(self) -> str:
         return self._connection.execute("PRAGMA journal_mode").fetchone()[0]
@@ -98,29 +176,31 @@ class SqliteDatabase:
         self._connection.close()
 
 
-def _sqlite(url: str, create: bool) -> SqliteDatabase:
+def _sqlite(url: str, create: bool, wait: float) -> SqliteDatabase:
     parts = urlsplit(url)
     # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
     path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
     if parts.netloc:
         raise StoreError(f"a SQLite URL names a file, not a host: {url}")
-    return SqliteDatabase(path, create)
+    return SqliteDatabase(path, create, wait)
 
 
 # URL scheme -> how to connect. A PostgreSQL backend adds "postgresql" here.
 BACKENDS = {"sqlite": _sqlite}
 
 
-def connect(location: str | Path, create: bool = True) -> Database:
+def connect(location: str | Path, create: bool = True,
+            wait: float = DEFAULT_WAIT_SECONDS) -> Database:
     """Open the database at `location`: a file path (SQLite), or a URL whose scheme
-    names the backend (`sqlite:///cases.db`)."""
+    names the backend (`sqlite:///cases.db`). A writer that finds another one writing
+    waits up to `wait` seconds for it, then raises `StoreError` A001."""
     text = str(location)
     scheme = urlsplit(text).scheme if "://" in text else ""
     if not scheme:
-        return SqliteDatabase(text, create)
+        return SqliteDatabase(text, create, wait)
     backend = BACKENDS.get(scheme)
     if backend is None:
         known = ", ".join(f"{name}://" for name in BACKENDS)
         raise StoreError(f"no case-store backend for {scheme}:// URLs (this takedown knows "
                          f"{known} and plain file paths)")
-    return backend(text, create)
+    return backend(text, create, wait)

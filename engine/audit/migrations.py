@@ -92,6 +92,13 @@ _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
 
 
 def schema_version(db: Database) -> int:
+    # Read first: a store already at its version is opened without taking the write
+    # lock, so a command opening it never waits for (or holds up) another's write.
+    with db.transaction() as tx:
+        try:
+            return tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0]
+        except Exception:  # a new store: no bookkeeping table yet
+            pass
     with db.transaction(write=True) as tx:
         return _version(tx)
 

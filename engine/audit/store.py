@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.audit.database import Database, StoreError, connect
+from engine.audit.database import DEFAULT_WAIT_SECONDS, Database, StoreError, connect
 from engine.audit.ledger import (
     GENESIS,
     ChainBreak,
@@ -39,12 +39,14 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def open_store(location: str | Path, create: bool = True, now: Clock | None = None) -> CaseStore:
+def open_store(location: str | Path, create: bool = True, now: Clock | None = None,
+               wait: float = DEFAULT_WAIT_SECONDS) -> CaseStore:
     """Open (and create or migrate) the case store at a path or URL.
 
     `create=False` refuses to create one where there is none. `now` is the clock that
-    stamps records (the wall clock unless a test gives another)."""
-    db = connect(location, create)
+    stamps records (the wall clock unless a test gives another). A write waits up to
+    `wait` seconds for another process's write to end, then raises `StoreError` A001."""
+    db = connect(location, create, wait)
     try:
         migrate(db)
     except BaseException:
@@ -158,16 +160,28 @@ class CaseStore:
     def record_case(self, case: Case) -> tuple[Case, bool]:
         """Store a case; returns it with its id, and whether it is new. Evidence already
         recorded (the same digest as submitted) returns the case it was recorded as."""
+        return self.record_cases([case])[0]
+
+    def record_cases(self, cases: Sequence[Case]) -> list[tuple[Case, bool]]:
+        """Store cases, all or none, in one transaction; for each, the case with its id
+        and whether it is new (see `record_case`)."""
+        out: list[tuple[Case, bool]] = []
         with self.db.transaction(write=True) as tx:
-            found = tx.execute("SELECT id FROM cases WHERE evidence_digest = ?",
-                               (case.evidence_digest,))
-            if found:
-                return self._case(tx, found[0][0]), False
-            number = tx.execute("SELECT COUNT(*) FROM cases")[0][0] + 1
-            case_id = f"C-{number:06d}"
-            record = _Chain(tx, self._stamp()).append("case", case_id, case.body())
-        return dataclasses.replace(case, id=case_id, seq=record.seq,
-                                   recorded_at=record.recorded_at), True
+            chain = None
+            number = tx.execute("SELECT COUNT(*) FROM cases")[0][0]
+            for case in cases:
+                found = tx.execute("SELECT id FROM cases WHERE evidence_digest = ?",
+                                   (case.evidence_digest,))
+                if found:
+                    out.append((self._case(tx, found[0][0]), False))
+                    continue
+                chain = chain or _Chain(tx, self._stamp())
+                number += 1
+                case_id = f"C-{number:06d}"
+                record = chain.append("case", case_id, case.body())
+                out.append((dataclasses.replace(case, id=case_id, seq=record.seq,
+                                                recorded_at=record.recorded_at), True))
+        return out
 
     def add(self, responses: Iterable[Response] = (),
             disputes: Iterable[Dispute] = ()) -> Added:
