@@ -155,7 +155,7 @@ class _Checker:
                            "a quantifier looks inside a list: any(x in ... where x.field ...)"
                            if typ.kind == "list" else "")
                 return t.ANY
-            fields = vocabulary.RECORDS[typ.name]
+            fields = vocabulary.RECORDS[typ.name or ""]
             if name not in fields:
                 prefix = ".".join(node.names[:index])
                 guess = suggest(name, fields)
@@ -218,7 +218,7 @@ class _Checker:
 
     def _same_currency(self, left: n.Node, right: n.Node, node: n.Node) -> None:
         if isinstance(left, n.Literal) and isinstance(right, n.Literal):
-            a, b = left.value.currency, right.value.currency
+            a, b = getattr(left.value, "currency", None), getattr(right.value, "currency", None)
             if a != b:
                 self.error("T006", f"{a} is compared with {b}", node,
                            "the language has no exchange rates; use one currency")

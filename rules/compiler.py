@@ -57,7 +57,7 @@ def evaluation_order(ruleset: RuleSet) -> tuple[Rule, ...]:
     done: dict[str, None] = {}
 
     def deps(rule: Rule) -> list[str]:
-        out = []
+        out: list[str] = []
         for r in (rule, *rule.exceptions):
             if r.condition is not None:
                 out.extend(x.rule for x in n.walk(r.condition) if isinstance(x, n.Violates))
@@ -205,8 +205,9 @@ class _Generator:
         return self.const(node.value)
 
     def gen_ListLiteral(self, node: n.ListLiteral, names):
-        if all(isinstance(i, n.Literal) for i in node.items):
-            return self.const(tuple(i.value for i in node.items))
+        literals = [i for i in node.items if isinstance(i, n.Literal)]
+        if len(literals) == len(node.items):
+            return self.const(tuple(i.value for i in literals))
         return "(" + "".join(self.expr(i, names) + ", " for i in node.items) + ")"
 
     def gen_Path(self, node: n.Path, names):
@@ -225,7 +226,7 @@ class _Generator:
     # nest parentheses deeper than CPython allows
 
     def _chain(self, node: n.Node, cls) -> list[n.Node]:
-        if type(node) is cls:
+        if isinstance(node, n.And | n.Or) and type(node) is cls:
             return self._chain(node.left, cls) + self._chain(node.right, cls)
         return [node]
 
@@ -283,7 +284,8 @@ class _Generator:
                 and not _may_be_interval(node.element)
                 and all(isinstance(i, n.Literal) and _is_plain(i.value)
                         and i.kind != "money" for i in collection.items)):
-            members = self.const(frozenset(i.value for i in collection.items))
+            members = self.const(frozenset(i.value for i in collection.items
+                                           if isinstance(i, n.Literal)))
             t = self.temp()
             word = "not in" if node.negated else "in"
             return f"(None if ({t} := {element}) is None else {t} {word} {members})"

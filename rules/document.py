@@ -158,7 +158,7 @@ def read_document(text_or_bytes: str | bytes, name: str) -> tuple[Document | Non
     finally:
         loader.dispose()
     document = Document(source, None)
-    diagnostics: list[Diagnostic] = []
+    diagnostics = []
     if root is None:
         document.data = {}
         return document, diagnostics
@@ -254,6 +254,7 @@ def _construct(node: Node, pointer: str, document: Document, loader, diagnostics
     if isinstance(node, SequenceNode):
         return [_construct(item, pointer_join(pointer, i), document, loader, diagnostics)
                 for i, item in enumerate(node.value)]
+    assert isinstance(node, ScalarNode)
     value = _scalar(node, loader)
     if isinstance(value, datetime.datetime):
         return value.isoformat()

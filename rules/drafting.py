@@ -151,7 +151,9 @@ class _References:
     def __init__(self, key: str, source: dict):
         self.key = key
         self.texts: list[tuple[str, list[Lexicon]]] = []
-        excerpts = source.get("excerpts") if isinstance(source.get("excerpts"), list) else []
+        excerpts = source.get("excerpts")
+        if not isinstance(excerpts, list):
+            excerpts = []
         named = [(f"excerpt {i + 1}", e) for i, e in enumerate(excerpts)]
         named += [("the title", source.get("title")), ("the note", source.get("note"))]
         for label, text in named:

@@ -15,7 +15,7 @@ the others. Deciding what all this means for a takedown request is the engine's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any
@@ -68,10 +68,11 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
         table: dict[int, bool | None] = {}
         verdicts[rule_id] = table
         condition = functions.get(rule_id)
-        exceptions = rule.exceptions
-        if len(exceptions) > 1:  # highest priority first; equal ones keep their written order
-            exceptions = sorted(exceptions, key=_priority, reverse=True)
-        exceptions = [(e.id, functions.get(e.id)) for e in exceptions]
+        ordered = rule.exceptions
+        if len(ordered) > 1:  # highest priority first; equal ones keep their written order
+            ordered = tuple(sorted(ordered, key=_priority, reverse=True))
+        exceptions = [(e.id, functions.get(e.id)) for e in ordered]
+        subjects: Iterable[tuple[int | None, Any]]
         if applies_to == "post":
             subjects = enumerate(posts)
         else:

@@ -108,7 +108,7 @@ def _fast_validator():
 def _structure(document: Document) -> list[Diagnostic]:
     if _fast_validator().is_valid(document.data):
         return []
-    diagnostics = []
+    diagnostics: list[Diagnostic] = []
     errors = sorted(_validator().iter_errors(document.data), key=lambda e: list(e.absolute_path))
     for error in errors:
         diagnostics.extend(_schema_diagnostic(document, error))
@@ -227,7 +227,7 @@ class _Builder:
             return None
         structure = _structure(self.document)
         self.diagnostics.extend(structure)
-        rules_data = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+        rules_data = _mapping(data.get("rules"))
         if len(rules_data) > MAX_RULES:
             self.error("L006", f"the rule set has {len(rules_data)} rules, more than {MAX_RULES}",
                        "/rules")
@@ -238,7 +238,7 @@ class _Builder:
         rules = self._rules(rules_data, sources, parameters, lexicons)
         priors = self._priors(data.get("priors"), sources, parameters, lexicons)
         tests = self._tests(data.get("tests"))
-        effective = data.get("effective") if isinstance(data.get("effective"), dict) else {}
+        effective = _mapping(data.get("effective"))
         start, until = _date(effective.get("from")), _date(effective.get("until"))
         if start and until and until <= start:
             self.error("V004", f"the rule set ends ({until}) before it starts ({start})",
@@ -296,7 +296,7 @@ class _Builder:
                     pointer=f"/parameters/{name}",
                     hint=_shorten(str(p["estimated"]), 160)))
             # The schema reports a source that is not a text; only a text can be looked up.
-            known = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+            known = _mapping(data.get("sources"))
             if isinstance(p.get("source"), str) and p["source"] not in known:
                 self.error("N007", f"unknown source `{p['source']}`", f"/parameters/{name}/source",
                            self._source_hint(p["source"], known))
@@ -391,7 +391,7 @@ class _Builder:
             entries.append((rule_id, r, pointer, ""))
             declared[rule_id] = pointer
             applies[rule_id] = str(r.get("applies_to", "post"))
-            unless = r.get("unless") if isinstance(r.get("unless"), dict) else {}
+            unless = _mapping(r.get("unless"))
             for exc_id, e in unless.items():
                 exc_pointer = f"{pointer}/unless/{exc_id}"
                 if exc_id in declared:
@@ -494,7 +494,8 @@ class _Builder:
         typ = vocabulary.ROOTS.get(names[0])
         for index, name in enumerate(names[1:], start=1):
             prefix = ".".join(names[:index])
-            fields = vocabulary.RECORDS.get(typ.name, {}) if typ and typ.kind == "record" else {}
+            fields = (vocabulary.RECORDS.get(typ.name, {})
+                      if typ and typ.kind == "record" and typ.name else {})
             if name not in fields:
                 guess = suggest(name, fields)
                 self.error("N001", f"unknown evidence field `{prefix}.{name}`", pointer,
@@ -502,7 +503,7 @@ class _Builder:
                            f"the fields of {prefix} are: " + ", ".join(sorted(fields))
                            if fields else "a prior names a field of post, page or request")
                 return False
-            if (typ.name, name) in vocabulary.DERIVED:
+            if typ is not None and (typ.name, name) in vocabulary.DERIVED:
                 self.error("T008", f"`{prefix}.{name}` is what the engine concludes, not evidence",
                            pointer, "give priors for the facts the policies read instead")
                 return False
@@ -636,7 +637,7 @@ class _Builder:
                     pointer=f"/lexicons/{name}", hint=f"use it: post.text mentions {name}"))
 
     def _tests(self, raw) -> list[TestCase]:
-        out = []
+        out: list[TestCase] = []
         if not isinstance(raw, list):
             return out
         if len(raw) > MAX_TESTS:
@@ -647,7 +648,7 @@ class _Builder:
                 continue
             out.append(TestCase(name=str(case.get("name", f"test {index + 1}")),
                                 evidence=case.get("evidence", {}),
-                                expect=case.get("expect", {}) if isinstance(case.get("expect"), dict) else {},
+                                expect=_mapping(case.get("expect")),
                                 as_of=_date(case.get("as_of")),
                                 platform=str(case.get("platform", "")),
                                 location=self.document.location(f"/tests/{index}")))
@@ -711,3 +712,8 @@ def _assign(node: n.Node, atoms: dict, env: dict):
         return node.value
     return env[atoms[node]]
 
+
+def _mapping(value: Any) -> dict:
+    """A mapping of the file, or an empty one where the file has something else (the
+    schema reports that)."""
+    return value if isinstance(value, dict) else {}

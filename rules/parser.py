@@ -64,8 +64,13 @@ def _lark() -> Lark:
 
 def _span(item) -> n.Span:
     if isinstance(item, Token):
-        return n.Span(item.start_pos, item.end_pos)
+        return n.Span(_at(item.start_pos), _at(item.end_pos))
     return n.Span(item.meta.start_pos, item.meta.end_pos)
+
+
+def _at(position: int | None) -> int:
+    """A position Lark gives as optional; with `propagate_positions` it is always set."""
+    return position or 0
 
 
 @v_args(meta=True)
@@ -304,7 +309,7 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
         return None, [_syntax_diagnostic(error, text, origin)]
     except _LiteralError as error:
         token = error.token
-        return None, [origin.diagnostic("P003", str(error), token.start_pos, token.end_pos,
+        return None, [origin.diagnostic("P003", str(error), _at(token.start_pos), _at(token.end_pos),
                                         error.hint)]
     except RecursionError:
         return None, [_too_deep(origin)]
@@ -312,7 +317,7 @@ def parse(text: str, origin: ExpressionOrigin | None = None) -> tuple[n.Node | N
         cause = getattr(error, "orig_exc", None)
         if isinstance(cause, _LiteralError):
             token = cause.token
-            return None, [origin.diagnostic("P003", str(cause), token.start_pos, token.end_pos,
+            return None, [origin.diagnostic("P003", str(cause), _at(token.start_pos), _at(token.end_pos),
                                             cause.hint)]
         if isinstance(cause, RecursionError):
             return None, [_too_deep(origin)]
@@ -356,7 +361,7 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, origin: ExpressionOrig
         return origin.diagnostic("P002", "the condition ends too early", max(end - 1, 0), end,
                                  f"expected {expected}" if expected else "")
     if isinstance(error, UnexpectedCharacters):
-        start = error.pos_in_stream
+        start = _at(error.pos_in_stream)
         ch = text[start] if start < len(text) else ""
         expected = _expected_words(error.allowed or ())
         hint = f"expected {expected}" if expected else ""
@@ -379,5 +384,5 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, origin: ExpressionOrig
         hint = "use == to compare"
     elif word in {"&&", "||", "!"}:
         hint = "write and, or, not"
-    return origin.diagnostic("P001", message, token.start_pos,
-                             token.end_pos or token.start_pos + len(word), hint)
+    start = _at(token.start_pos)
+    return origin.diagnostic("P001", message, start, token.end_pos or start + len(word), hint)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+from typing import Any
 
 from rules import nodes as n
 
@@ -54,7 +55,7 @@ class _Printer:
         return f"({text})" if _precedence(node) < minimum else text
 
     def show_Literal(self, node: n.Literal) -> str:
-        value = node.value
+        value: Any = node.value  # of the type `kind` names
         match node.kind:
             case "bool":
                 return "true" if value else "false"
@@ -184,8 +185,8 @@ def _operands(node: n.Node) -> list[tuple[n.Node, int]]:
     below which the printer puts it in parentheses (as `unparse` does)."""
     kind = type(node)
     right_minimum = _AND if kind is n.Or else _NOT
-    out = []
-    while type(node) is kind:
+    out: list[tuple[n.Node, int]] = []
+    while isinstance(node, n.And | n.Or) and type(node) is kind:
         out.append((node.right, right_minimum))
         node = node.left
     out.append((node, _OR if kind is n.Or else _AND))
@@ -319,7 +320,7 @@ class _Layout:
         has_where = node.condition is not None
         collection = self.lay(node.collection, col + len(head), 0 if has_where else trail + 1)
         lines = [head + collection[0], *collection[1:]]
-        if has_where:
+        if node.condition is not None:
             where_col = col + len(node.kind) + 1  # under the variable
             condition = self.lay(node.condition, where_col + len("where "), trail + 1,
                                  room=len("where "))

@@ -172,7 +172,8 @@ def all_paths(root: str = "", t: Type | None = None, depth: int = 0) -> list[str
     if depth > 4:
         return out
     target = t.element if t.kind == "list" else t
-    if target is not None and target.kind == "record" and not (t.kind == "list" and depth):
+    if (target is not None and target.kind == "record" and target.name is not None
+            and not (t.kind == "list" and depth)):
         for name, sub in RECORDS[target.name].items():
             out.extend(all_paths(f"{root}.{name}", sub, depth + 1))
     return out
