@@ -79,9 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                        "per line, in constant memory")
     check.add_argument("--db", metavar="PATH", help="a case store (takedown audit): also give "
                        "the likelihood calibrated on the responses recorded there")
-    check.add_argument("--extract", action="store_true",
-                       help="first fill in, from the posts' and the page's texts, the signals "
-                       "analysts left out (as takedown extract does); the decision lists them")
+    add_extract_arguments(check)
     check.set_defaults(run=cmd_check)
 
     extract = sub.add_parser("extract", help="read signals from the texts of posts and pages",
@@ -320,10 +318,10 @@ def cmd_check(args) -> int:
     status = EXIT_OK
     decisions = []
     rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
-    extractor = _extractor(engine) if args.extract else None
+    extractor = _extractor(engine, args.extract)
     for name, evidence, problems in evidence_inputs(args.evidence):
         if evidence is not None and extractor is not None:
-            evidence, problems = with_extraction(extractor, evidence)
+            evidence, problems = with_extraction(extractor, evidence, args.extract)
         if evidence is None:
             print(rules.render_text(problems, {}), file=sys.stderr)
             status = max(status, EXIT_EVIDENCE)
@@ -368,17 +366,32 @@ def cmd_check(args) -> int:
     return status
 
 
-def _extractor(engine: Engine):
+def add_extract_arguments(parser) -> None:
+    """How texts are read before deciding: by default, the signals analysts left out that
+    the texts show; `--extract`, also those a whole text rules out; `--no-extract`, none."""
+    parser.set_defaults(extract="found")
+    parser.add_argument("--extract", dest="extract", action="store_const", const="all",
+                        help="read the texts as whole pages as published (a crawl): also rule "
+                        "out the signals a text never mentions, as takedown extract does")
+    parser.add_argument("--no-extract", dest="extract", action="store_const", const="off",
+                        help="read no text: decide on the signals the evidence states (by "
+                        "default, the signals the texts show are filled in where analysts "
+                        "left them out; the decision lists them)")
+
+
+def _extractor(engine: Engine, mode: str):
+    if mode == "off":
+        return None
     from engine.extraction import Extractor
 
     return Extractor.from_rulesets(engine.registry)
 
 
-def with_extraction(extractor, evidence: Evidence) -> tuple[Evidence | None, list]:
-    """The evidence with the signals its texts establish written in (analysts' kept)."""
-    from engine.extraction import apply
+def with_extraction(extractor, evidence: Evidence,
+                    mode: str = "all") -> tuple[Evidence | None, list]:
+    from engine.extraction import with_extraction
 
-    return parse_evidence(apply(evidence.document, extractor.extract(evidence)), evidence.name)
+    return with_extraction(extractor, evidence, mode)
 
 
 def cmd_extract(args) -> int:
@@ -439,7 +452,7 @@ def _check_batch(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    extractor = _extractor(engine) if args.extract else None
+    extractor = _extractor(engine, args.extract)
     try:
         stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
     except OSError as error:
@@ -455,7 +468,7 @@ def _check_batch(args) -> int:
             name = f"{args.batch}:{number}"
             evidence, problems = parse_evidence(line, name)
             if evidence is not None and extractor is not None:
-                evidence, problems = with_extraction(extractor, evidence)
+                evidence, problems = with_extraction(extractor, evidence, args.extract)
             if evidence is None:
                 record = {"line": number, "error": [d.as_json() for d in problems]}
                 status = max(status, EXIT_EVIDENCE)

@@ -31,6 +31,7 @@ from pathlib import Path
 from engine.decision import OUTCOMES, UNDETERMINED, Decision
 from engine.evaluation import Engine, NoRulesetInForce
 from engine.evidence import load_evidence
+from engine.extraction import with_extraction
 
 __all__ = ["CaseResult", "Summary", "validate", "summarise", "register", "DEFAULT_CORPUS"]
 
@@ -105,8 +106,11 @@ def _why(decision: Decision) -> str:
     return "; ".join(parts)
 
 
-def validate(engine: Engine, directory: Path) -> list[CaseResult]:
-    """Decide every case under `directory` and compare it with its `x-case` block."""
+def validate(engine: Engine, directory: Path, extractor=None,
+             extract: str = "found") -> list[CaseResult]:
+    """Decide every case under `directory` and compare it with its `x-case` block; with
+    an `extractor`, after filling in the signals the cases' texts establish, as `takedown
+    check --extract` does with `extract` (found or all)."""
     out = []
     for path in sorted(directory.rglob("*.json")):
         name = str(path.relative_to(directory))
@@ -116,6 +120,8 @@ def validate(engine: Engine, directory: Path) -> list[CaseResult]:
         reading = case.get("policy_reading", {})
         actual = case.get("platform_decision", {}).get("outcome", "unknown")
         evidence, problems = load_evidence(path, name)
+        if evidence is not None and extractor is not None:
+            evidence, problems = with_extraction(extractor, evidence, extract)
         base = dict(case=name, title=str(case.get("title", "")), topic=str(case.get("topic", "")),
                     reading=str(reading.get("outcome", "")),
                     settled=bool(reading.get("settled", False)), actual=str(actual))
@@ -232,6 +238,9 @@ def register(sub) -> None:
                                  help="a folder of validation cases (default: validation/)")
     validate_parser.add_argument("--rules", help="rule-set directory (default: the bundled rule sets)")
     validate_parser.add_argument("--format", choices=("text", "json"), default="text")
+    from engine.cli import add_extract_arguments
+
+    add_extract_arguments(validate_parser)
     validate_parser.add_argument("--floor", type=float, metavar="PERCENT",
                                  help="exit 1 when agreement with the policy reading is under PERCENT")
     validate_parser.set_defaults(run=cmd_validate)
@@ -247,7 +256,12 @@ def cmd_validate(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    results = validate(engine, directory)
+    extractor = None
+    if args.extract != "off":
+        from engine.extraction import Extractor
+
+        extractor = Extractor.from_rulesets(engine.registry)
+    results = validate(engine, directory, extractor, args.extract)
     summary = summarise(results)
     if args.format == "json":
         print(json.dumps({"summary": summary.as_json(), "cases": [asdict(r) for r in results]},

@@ -28,11 +28,12 @@ phonenumbers or Babel.
 import importlib
 
 __all__ = ["Extractor", "Extraction", "Signal", "Span", "Finding", "Reading", "apply", "strip",
-           "extracted_signals"]
+           "extracted_signals", "with_extraction"]
 
 _HOMES = {"Extractor": "extractor", "Extraction": "extractor", "Signal": "extractor",
           "Span": "extractor", "Finding": "reading", "Reading": "reading",
-          "apply": "provenance", "strip": "provenance", "extracted_signals": "provenance"}
+          "apply": "provenance", "strip": "provenance", "extracted_signals": "provenance",
+          "with_extraction": "provenance"}
 
 
 def __getattr__(name: str):

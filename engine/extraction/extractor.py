@@ -11,7 +11,7 @@ a copy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import rules
@@ -74,6 +74,17 @@ class Extraction:
     diagnostics: tuple[rules.Diagnostic, ...] = ()
     sources: tuple[str, ...] = field(default=())
 
+    def found(self) -> Extraction:
+        """Only what the texts show: no signal ruled out because its words are absent.
+
+        A referral quotes the part of a post that matters, and a page's name says little
+        of what it does; that a quote lacks a phone number does not show the post had
+        none. Where the texts are excerpts, what they do not say is left unassessed, for
+        the priors to weigh; only a whole page as published (a crawl) is read for
+        absences too (`found=False`, `check --extract all`).
+        """
+        return replace(self, signals=tuple(s for s in self.signals if s.method != "absent"))
+
     def as_json(self) -> dict:
         return {"extractor": {"name": "takedown", "version": rules.__version__,
                               "lexicons": list(self.sources)},
@@ -125,6 +136,8 @@ class Extractor:
         diagnostics: list[rules.Diagnostic] = []
         post_readings: list[Reading] = []
         for index, post in enumerate(target.get("posts") or ()):
+            if not (post.get("text") or post.get("translation")):
+                continue  # nothing to read: no signal is ruled out
             fields = [Field("text", post.get("text") or "")]
             translation = post.get("translation")
             if translation and translation != post.get("text"):
@@ -140,7 +153,10 @@ class Extractor:
                             for name in reading.truncated]
         page = read_page(self.wordlists, target.get("name"), target.get("description"),
                          _regions(None, [jurisdiction] if jurisdiction else []))
-        signals += _page_signals(page, post_readings)
+        stated_posts = [_stated(post.get("signals")) for post in target.get("posts") or ()
+                        if post.get("text") or post.get("translation")]
+        signals += _page_signals(page, post_readings, _stated(target.get("signals")),
+                                 stated_posts)
         for label, reading in page.items():
             suggestions += _placed(reading.suggestions, "/target", "page", None, "context")
             diagnostics += [_truncated(evidence.name, f"/target/{label}")
@@ -184,14 +200,28 @@ def _placed(findings: Mapping[str, Finding], base: str, subject: str, post_id: s
     return out
 
 
-def _page_signals(page: dict[str, Reading], posts: list[Reading]) -> list[Signal]:
+def _stated(signals: Any) -> dict[str, Any]:
+    """The signals an analyst stated in a record (`"none"`: every yes/no one is false)."""
+    if signals == "none":
+        return dict.fromkeys(_STATED_OFFERS + _STATED_PAGE, False)
+    return signals if isinstance(signals, dict) else {}
+
+
+_STATED_OFFERS = ("offers_crossing", "offers_documents", "solicits_smuggling")
+_STATED_PAGE = ("name_advertises", "description_advertises", "advertises_smuggling")
+
+
+def _page_signals(page: dict[str, Reading], posts: list[Reading], stated: Mapping[str, Any],
+                  stated_posts: list[Mapping[str, Any]]) -> list[Signal]:
     """The target's own signals: what its name and description offer, whether they
-    advertise smuggling, and whether it is dedicated to it as far as its posts show."""
+    advertise smuggling, and whether it is dedicated to it as far as its posts show.
+    What the analyst stated counts as read: nothing inferred here contradicts it."""
     out: list[Signal] = []
     verdicts: dict[str, bool | None] = {}
     for label, reading in page.items():
         verdict = advertises(reading)
-        verdicts[label] = verdict
+        own = stated.get(f"{label}_advertises")
+        verdicts[label] = own if isinstance(own, bool) else verdict
         evidence = [e for name in ("offers_crossing", "offers_documents")
                     for e in (reading.signals[name].evidence if name in reading.signals else ())]
         if verdict is not None:
@@ -202,9 +232,17 @@ def _page_signals(page: dict[str, Reading], posts: list[Reading]) -> list[Signal
                     if name in _PAGE_SIGNALS and f.value not in (False, [], None)}
         out += _placed(positive, "/target", "page", None)
     out = _unique(out)
-    advertised = any(v is True for v in verdicts.values())
-    clean = bool(verdicts) and all(v is False for v in verdicts.values())
-    spans = tuple(span for s in out if s.fact.endswith("_advertises") for span in s.spans)
+    for label in ("name", "description"):
+        own = stated.get(f"{label}_advertises")
+        if isinstance(own, bool):
+            verdicts[label] = own
+    advertised = (any(v is True for v in verdicts.values())
+                  or stated.get("advertises_smuggling") is True
+                  or stated.get("offers_crossing") is True)
+    clean = (not advertised and bool(verdicts) and all(v is False for v in verdicts.values())
+             and stated.get("advertises_smuggling") is not True)
+    spans = tuple(span for s in out if s.fact.endswith("_advertises") and s.value is True
+                  for span in s.spans)
     if advertised:
         out.append(Signal("/target/signals/advertises_smuggling",
                           "page.signals.advertises_smuggling", None, True, 0.75, "offer", spans))
@@ -213,35 +251,38 @@ def _page_signals(page: dict[str, Reading], posts: list[Reading]) -> list[Signal
         # are all it can go on, hence the low confidence.
         out.append(Signal("/target/signals/advertises_smuggling",
                           "page.signals.advertises_smuggling", None, False, 0.5, "absent", ()))
-    offering = [_offers(r) for r in posts]
-    crossings = [r.signals["offers_crossing"].value if "offers_crossing" in r.signals else None
-                 for r in posts]
+    offering = [_offers(r, own) for r, own in zip(posts, stated_posts, strict=True)]
+    crossings = [True if own.get("offers_crossing") is True else
+                 r.signals["offers_crossing"].value if "offers_crossing" in r.signals else None
+                 for r, own in zip(posts, stated_posts, strict=True)]
     if not advertised and clean and not any(c is True for c in crossings) and \
             "/target/signals/offers_crossing" not in {s.pointer for s in out}:
         # What the target does beyond what is listed (replies, messages) is not in the
         # evidence's texts: nothing seen offers a crossing, which is all this can say.
         out.append(Signal("/target/signals/offers_crossing", "page.signals.offers_crossing",
                           None, False, 0.5, "absent", ()))
-    requests = [r.signals["solicits_smuggling"].value if "solicits_smuggling" in r.signals
-                else None for r in posts]
+    requests = [True if own.get("solicits_smuggling") is True else
+                r.signals["solicits_smuggling"].value if "solicits_smuggling" in r.signals
+                else None for r, own in zip(posts, stated_posts, strict=True)]
     if not advertised and clean and not any(r is True for r in requests):
         out.append(Signal("/target/signals/solicits_smuggling", "page.signals.solicits_smuggling",
                           None, False, 0.5, "absent", ()))
     if advertised and posts and all(o is True for o in offering):
         out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, True,
                           0.6, "offer", spans))
-    elif not advertised and (any(o is False for o in offering) or (
+    elif not advertised and offering and (any(o is False for o in offering) or (
             clean and not any(o is True for o in offering))):
         out.append(Signal("/target/signals/dedicated", "page.signals.dedicated", None, False,
                           0.5, "absent", ()))
     return out
 
 
-def _offers(reading: Reading) -> bool | None:
+def _offers(reading: Reading, stated: Mapping[str, Any]) -> bool | None:
     """Whether a post offers a crossing or papers: True, False (neither, nor asks for
-    one), or None."""
-    values = [reading.signals[n].value if n in reading.signals else None
-              for n in ("offers_crossing", "offers_documents", "solicits_smuggling")]
+    one), or None; what the analyst stated first."""
+    values = [stated[n] if isinstance(stated.get(n), bool) else
+              reading.signals[n].value if n in reading.signals else None
+              for n in _STATED_OFFERS]
     if values[0] is True or values[1] is True:
         return True
     if all(v is False for v in values):

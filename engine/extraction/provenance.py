@@ -117,3 +117,17 @@ def _parent(document: Any, pointer: str, create: bool) -> tuple[dict | None, str
             child = node[part] = {}
         node = child
     return (node, parts[-1]) if isinstance(node, dict) else (None, "")
+
+
+def with_extraction(extractor, evidence, mode: str = "all"):
+    """`evidence` with the signals its texts establish written in, the analyst's kept, as
+    (evidence, problems): with `mode` found, only what the texts show; with all, also what
+    they rule out by never mentioning it (`Extraction.found`)."""
+    from engine.evidence import parse_evidence
+
+    extraction = extractor.extract(evidence)
+    if mode == "found":
+        extraction = extraction.found()
+    if not extraction.signals:
+        return evidence, []
+    return parse_evidence(apply(evidence.document, extraction), evidence.name)

@@ -309,6 +309,47 @@ def test_takedown_extract_then_check(tmp_path, capsys):
     assert main(["extract", str(tmp_path / "nothing.json")]) == 2
 
 
+
+def test_check_reads_what_the_texts_show_by_default_and_rules_out_nothing(tmp_path, capsys):
+    # A referral as an analyst writes it: the advert quoted, no signal assessed.
+    source = tmp_path / "case.json"
+    source.write_text(json.dumps({
+        "request": {"id": "r1", "submitted": "2021-03-02"},
+        "target": {"platform": "facebook", "kind": "group", "name": "Europe travel",
+                   "posts": [{"id": "a", "text": "Boat to UK every night from Dunkirk, "
+                              "2500 euro, whatsapp +33 6 12 34 56 78"},
+                             {"id": "b", "text": "Hello friends"}]}}), encoding="utf-8")
+    assert main(["check", str(source), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    facts = {(s["fact"], s["post"]): s for s in found["extracted"]}
+    assert facts["post.signals.offers_crossing", "a"]["value"] is True
+    assert all(s["method"] != "absent" for s in found["extracted"])
+    assert ("post.signals.offers_crossing", "b") not in facts  # "Hello" rules nothing out
+    assert found["posts"][0]["outcome"] == "removed"
+    assert main(["check", str(source), "--format", "json", "--extract"]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    assert {(s["fact"], s["post"]): s["value"] for s in whole["extracted"]}[
+        "post.signals.offers_crossing", "b"] is False
+    assert main(["check", str(source), "--format", "json", "--no-extract"]) == 0
+    unread = json.loads(capsys.readouterr().out)
+    assert unread["extracted"] == [] and unread["posts"][0]["outcome"] != "removed"
+
+
+@pytest.mark.parametrize("stated", [
+    {"description_advertises": True}, {"advertises_smuggling": True},
+    {"offers_crossing": True}, {"name_advertises": True}])
+def test_what_the_analyst_stated_about_the_target_is_never_contradicted(extractor, stated):
+    # The name reads as nothing; the analyst says the target advertises.
+    evidence, problems = parse_evidence({
+        "request": {"id": "r2", "submitted": "2021-03-02"},
+        "target": {"platform": "facebook", "kind": "page", "name": "El coyote lopez",
+                   "signals": stated, "posts": [{"id": "a", "text": "Hello friends"}]}})
+    assert problems == []
+    written = {s.fact: s.value for s in extractor.extract(evidence).signals}
+    for fact in ("advertises_smuggling", "offers_crossing", "solicits_smuggling", "dedicated"):
+        assert written.get(f"page.signals.{fact}") is not False, fact
+
+
 # --- the measures --------------------------------------------------------------------------
 
 # Floors under the benchmark's figures (README, "Signal extraction"): precision and recall
