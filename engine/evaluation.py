@@ -335,7 +335,9 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
         priors=tuple({"ruleset": r, "prior": p, "fact": f}
                      for r, p, f in (weighing.priors if weighing else ())),
         errors=tuple(errors), engine=dict(ENGINE),
-        evidence={"digest": evidence.digest, "name": evidence.name},
+        evidence={"digest": evidence.digest, "name": evidence.name,
+                  **({"read_as": [r.as_json() for r in evidence.readings]}
+                     if evidence.readings else {})},
         extracted=tuple(extracted_signals(evidence.document)))
 
 

@@ -24,6 +24,7 @@ import jsonschema
 import jsonschema_rs
 
 from engine.evidence_schema import SCHEMA_PATH
+from engine.shorthand import read_shorthand
 from rules import Diagnostic, Location, Money, sorted_diagnostics, suggest, vocabulary
 
 __all__ = ["Evidence", "load_evidence", "parse_evidence", "evidence_schema", "MAX_EVIDENCE_BYTES"]
@@ -66,6 +67,8 @@ class Evidence:
     target: Mapping[str, Any]
     digest: str
     pointers: Mapping[int, str] = field(repr=False)
+    # Shorthand the writer used, read as the format's form (engine.shorthand).
+    readings: tuple = ()
 
     @property
     def posts(self) -> list:
@@ -133,9 +136,14 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
             return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
     if _depth(document) > MAX_JSON_DEPTH:
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
+    readings: tuple = ()
+    if not _fast_validator().is_valid(document):
+        # Shorthand is read first, so that only what is really wrong is reported.
+        document, readings = read_shorthand(document, _validator())
     if _fast_validator().is_valid(document):
         problems = []
     else:
+        readings = ()
         problems = sorted_diagnostics(
             _schema_diagnostic(error, name)
             for error in _expanded(_validator().iter_errors(document)))
@@ -152,7 +160,7 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
     request = _runtime(document["request"], "request", "/request", pointers)
     target = _runtime(document["target"], "page", "/target", pointers)
     digest = hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
-    return Evidence(name, document, request, target, digest, pointers), []
+    return Evidence(name, document, request, target, digest, pointers, readings), []
 
 
 def _canonical(document: Any) -> str:
@@ -212,7 +220,7 @@ def _schema_diagnostic(error: jsonschema.ValidationError, name: str) -> Diagnost
         hint = f"did you mean `{guess}`?" if guess else ""
     elif error.validator == "type":
         message = f"{json.dumps(error.instance, ensure_ascii=False)[:60]} is not {error.validator_value}"
-        if error.validator_value == "boolean" and error.instance in ("true", "false", "yes", "no"):
+        if error.validator_value == "boolean" and isinstance(error.instance, str):
             hint = "write true or false without quotes"
         elif error.validator_value == "boolean" and error.instance is None:
             hint = "leave an unassessed signal out rather than writing null"

@@ -115,6 +115,13 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
         out += ["", h("Rules that failed")]
         for e in decision.errors:
             out.append(f"{bullet}{e.ruleset} {e.rule}{' on post ' + e.post if e.post else ''}: {e.error}")
+    if decision.evidence.get("read_as"):
+        out += ["", h("Evidence read as")]
+        for r in decision.evidence["read_as"]:
+            given = "(left out)" if r["given"] is None else json.dumps(r["given"],
+                                                                         ensure_ascii=False)
+            out.append(f"{bullet}{r['pointer']}: {given} as "
+                       f"{json.dumps(r['read_as'], ensure_ascii=False)} ({r['why']})")
     out.append("")
     out.append(f"evidence sha256 {decision.evidence.get('digest', '')[:16]}, "
                f"{decision.engine.get('name')} {decision.engine.get('version')}")

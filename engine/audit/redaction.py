@@ -117,6 +117,15 @@ def mask_decision(decision: dict, stored_evidence: Mapping,
                                for span in reason.get("spans", [])]
             reasons.append(reason)
         out[key] = reasons
+    readings = (decision.get("evidence") or {}).get("read_as")
+    if readings:
+        # Shorthand read as the format's form quotes what was given: a phone number written
+        # as a contact is masked as the stored contact is.
+        out["evidence"] = {**decision["evidence"], "read_as": [
+            {**r, "read_as": resolve_pointer(stored_evidence, r["pointer"]),
+             "given": _redact_text(r["given"], r["pointer"] + "/value", rules, None)
+             if isinstance(r["given"], str) else r["given"]}
+            for r in readings]}
     return out
 
 

@@ -12,6 +12,7 @@ with the document, a decision on evidence enriched earlier (`takedown extract`, 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -130,4 +131,7 @@ def with_extraction(extractor, evidence, mode: str = "all"):
         extraction = extraction.found()
     if not extraction.signals:
         return evidence, []
-    return parse_evidence(apply(evidence.document, extraction), evidence.name)
+    enriched, problems = parse_evidence(apply(evidence.document, extraction), evidence.name)
+    if enriched is not None and evidence.readings:
+        enriched = dataclasses.replace(enriched, readings=evidence.readings)
+    return enriched, problems

@@ -87,12 +87,12 @@ def test_three_independent_errors_are_reported_together():
 
 
 @pytest.mark.parametrize(("changes", "pointer", "hint"), [
-    ({"target.posts.0.signals.offers_crossing": "true"},
+    ({"target.posts.0.signals.offers_crossing": "probably"},
      "/target/posts/0/signals/offers_crossing", "write true or false without quotes"),
     ({"target.posts.0.signals.offers_crossing": None},
      "/target/posts/0/signals/offers_crossing", "leave an unassessed signal out"),
     ({"target.posts.0.context": "nothing"}, "/target/posts/0/context", ""),
-    ({"target.posts.1.id": 2}, "/target/posts/1/id", ""),
+    ({"target.posts.1.id": [2]}, "/target/posts/1/id", ""),
     ({"target.followers": -1}, "/target/followers", ""),
 ])
 def test_each_schema_problem_names_its_field(changes: dict, pointer: str, hint: str):
