@@ -151,6 +151,10 @@ def _evaluation_options(parser: argparse.ArgumentParser) -> None:
                         help="evaluate under the rule sets in force on this date "
                         "(default: the request's submission date)")
     parser.add_argument("--platform", help="override the evidence's platform")
+    parser.add_argument("--strict-dates", action="store_true",
+                        help="decide only under versions in force on the date: a request "
+                        "made before a platform's encoded history exits 4 instead of being "
+                        "decided under its first versions, as an estimate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,6 +265,8 @@ def engine_for(args) -> Engine | int:
         print(f"takedown: no such rule-set directory: {directory}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if getattr(args, "strict_dates", False):
+            return Engine.from_paths([directory], before_history_days=0)
         return Engine.from_paths([directory])
     except RulesError as error:
         return _report_rule_errors(error.diagnostics, "takedown")

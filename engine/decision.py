@@ -281,6 +281,10 @@ class Decision:
     errors: tuple[RuleError, ...] = ()
     engine: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    # When the request is older than the platform's encoded history: the first day of the
+    # versions applied, as an estimate of the policy then (engine.evaluation
+    # BEFORE_HISTORY_DAYS); empty when every version applied was in force on `as_of`.
+    before_history: str = ""
     # The signals the decision read that an extractor established rather than an analyst
     # (engine.extraction.provenance): pointer, fact, value, confidence, spans.
     extracted: tuple[dict, ...] = ()

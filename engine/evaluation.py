@@ -101,20 +101,30 @@ class RulesetRun:
         return outcome_of(sure), outcome_of(maybe)
 
 
+# A request made before the earliest version encoded for its platform is decided under
+# that version, as an estimate of the policy then, for this many days before it: the
+# further back, the less it says (policies were first published in 2015-2018), and past
+# that the engine says no rule set is in force. `Engine(before_history_days=0)`, or
+# `--strict-dates`, decides only under versions in force.
+BEFORE_HISTORY_DAYS = 4 * 365
+
+
 class Engine:
     """Rule sets loaded and compiled once, for many evaluations."""
 
-    def __init__(self, registry: rules.Registry):
+    def __init__(self, registry: rules.Registry, before_history_days: int = BEFORE_HISTORY_DAYS):
         self.registry = registry
+        self.before_history_days = before_history_days
         self._compiled: dict[tuple[str, str], rules.CompiledRuleSet] = {}
 
     @classmethod
-    def from_paths(cls, paths: Iterable[str | Path]) -> Engine:
+    def from_paths(cls, paths: Iterable[str | Path],
+                   before_history_days: int = BEFORE_HISTORY_DAYS) -> Engine:
         """Load rule sets from files or directories; raises `RulesError` on errors."""
         registry, diagnostics = rules.load_registry(paths)
         if rules.has_errors(diagnostics):
             raise RulesError(diagnostics)
-        return cls(registry)
+        return cls(registry, before_history_days)
 
     def compiled(self, ruleset: rules.RuleSet) -> rules.CompiledRuleSet:
         key = (ruleset.id, ruleset.sha256)
@@ -126,10 +136,27 @@ class Engine:
     def rulesets_for(self, platform: str, day: datetime.date) -> list[rules.RuleSet]:
         """The rule sets in force; raises `NoRulesetInForce` unless one of them is a
         policy of the platform itself (legal tests and priors alone predict nothing)."""
+        return self._in_force(platform, day)[0]
+
+    def _in_force(self, platform: str, day: datetime.date) -> tuple[list[rules.RuleSet],
+                                                                     datetime.date]:
+        """The rule sets for a request of `day`, and the day whose versions they are:
+        `day`, or, shortly before the platform's history starts, its first day."""
         found = self.registry.in_force(platform, day)
-        if not any(r.kind == "policy" and r.platform != "any" for r in found):
-            raise NoRulesetInForce(platform, day)
-        return found
+        if _has_policy(found):
+            return found, day
+        first = self._first_day(platform)
+        if first is not None and day < first and (first - day).days <= self.before_history_days:
+            found = self.registry.in_force(platform, first)
+            if _has_policy(found):
+                return found, first
+        raise NoRulesetInForce(platform, day)
+
+    def _first_day(self, platform: str) -> datetime.date | None:
+        starts = [r.effective_from for r in self.registry
+                  if r.kind == "policy" and r.platform != "any" and r.covers(platform)
+]
+        return min(starts, default=None)
 
     def run(self, evidence: Evidence, as_of: datetime.date | None = None,
             platform: str | None = None, target=None, request=None) -> tuple[list[RulesetRun], datetime.date, str]:
@@ -142,12 +169,13 @@ class Engine:
         runs = []
         pointers = dict(evidence.pointers)
         staged = None
-        for ruleset in sorted(self.rulesets_for(name, day), key=lambda r: _STAGES[r.kind]):
+        in_force, versions_of = self._in_force(name, day)
+        for ruleset in sorted(in_force, key=lambda r: _STAGES[r.kind]):
             if ruleset.kind != "policy" and staged is None:
                 staged = with_policy_results(target, runs, pointers)
             records = target if ruleset.kind == "policy" else staged
             compiled = self.compiled(ruleset)
-            params = ruleset.parameter_values(day)
+            params = ruleset.parameter_values(versions_of)
             runs.append(RulesetRun(compiled, params,
                                    rules.run_rules(compiled, records, request, params),
                                    records, request, pointers))
@@ -193,6 +221,10 @@ class Engine:
 
 
 _STAGES = {kind: index for index, kind in enumerate(rules.KINDS)}
+
+
+def _has_policy(rulesets: list[rules.RuleSet]) -> bool:
+    return any(r.kind == "policy" and r.platform != "any" for r in rulesets)
 
 
 def with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -> dict:
@@ -335,6 +367,8 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
         priors=tuple({"ruleset": r, "prior": p, "fact": f}
                      for r, p, f in (weighing.priors if weighing else ())),
         errors=tuple(errors), engine=dict(ENGINE),
+        before_history=min((run.compiled.ruleset.effective_from.isoformat() for run in runs
+                            if run.compiled.ruleset.effective_from > day), default=""),
         evidence={"digest": evidence.digest, "name": evidence.name,
                   **({"read_as": [r.as_json() for r in evidence.readings]}
                      if evidence.readings else {})},

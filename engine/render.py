@@ -53,6 +53,11 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
     out.append("Rule sets: " + "; ".join(
         f"{r.id} {r.version} ({r.kind}{'' if r.kind == 'priors' else ': ' + r.outcome}, "
         f"sha256 {r.sha256[:12]})" for r in decision.rulesets))
+    if decision.before_history:
+        out.append(f"Before the encoded history: no version encoded for {decision.platform} is "
+                   f"older than {decision.before_history}; the versions of that day were "
+                   f"applied to {decision.as_of}, as an estimate of the policy then "
+                   "(--strict-dates to refuse)")
     if decision.posts:
         out += ["", h("Posts")]
         for post in decision.posts:

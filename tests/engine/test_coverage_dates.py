@@ -14,6 +14,8 @@ import json
 import pytest
 
 from engine import Engine, NoRulesetInForce, parse_evidence
+from engine.cli import main
+from engine.evaluation import BEFORE_HISTORY_DAYS
 
 FIRST_DAYS = {
     "twitter": datetime.date(2019, 1, 1),
@@ -62,4 +64,38 @@ def test_every_day_gets_a_decision(engine: Engine, platform: str):
         missing = KINDS - {r.kind for r in decision.rulesets}
         if missing:
             gaps.append(f"{day}: no {', '.join(sorted(missing))} rule set")
+        elif decision.before_history:
+            gaps.append(f"{day}: decided before the encoded history ({decision.before_history})")
     assert not gaps, f"{platform} is not covered on {len(gaps)} days:\n" + "\n".join(gaps)
+
+
+@pytest.mark.parametrize("platform", [*sorted(FIRST_DAYS), "facebook", "instagram"])
+def test_a_request_shortly_before_the_history_is_decided_under_its_first_versions(
+        engine: Engine, platform: str):
+    first = min(r.effective_from for r in engine.registry
+                if r.kind == "policy" and r.platform != "any" and r.covers(platform))
+    evidence = _request(platform)
+    early = first - datetime.timedelta(days=400)
+    decision = engine.check(evidence, as_of=early, explain=False)
+    assert decision.before_history == first.isoformat()
+    assert decision.as_of == early.isoformat()
+    versions = {(r.id, r.version) for r in engine.registry.in_force(platform, first)}
+    assert {(r.id, r.version) for r in decision.rulesets} == versions
+    same_day = engine.check(evidence, as_of=first, explain=False)
+    assert (decision.outcome, decision.distribution) == (same_day.outcome, same_day.distribution)
+    assert same_day.before_history == ""
+    too_early = first - datetime.timedelta(days=BEFORE_HISTORY_DAYS + 1)
+    with pytest.raises(NoRulesetInForce):
+        engine.check(evidence, as_of=too_early, explain=False)
+    strict = Engine(engine.registry, before_history_days=0)
+    with pytest.raises(NoRulesetInForce):
+        strict.check(evidence, as_of=early, explain=False)
+
+
+def test_strict_dates_on_the_command_line(tmp_path, capsys):
+    source = tmp_path / "case.json"
+    source.write_text(json.dumps(_request("facebook").document), encoding="utf-8")
+    assert main(["check", str(source), "--as-of", "2015-09-10"]) == 0
+    assert "Before the encoded history" in capsys.readouterr().out
+    assert main(["check", str(source), "--as-of", "2015-09-10", "--strict-dates"]) == 4
+    assert "V007" in capsys.readouterr().err
