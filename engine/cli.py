@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("evidence", help="an evidence file, or - for stdin")
     _evaluation_options(explain)
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    add_extract_arguments(explain)
     explain.set_defaults(run=cmd_explain)
 
     test = sub.add_parser("test", help="run the tests embedded in rule files")
@@ -521,6 +522,9 @@ def cmd_explain(args) -> int:
     if isinstance(engine, int):
         return engine
     _, evidence, problems = next(evidence_inputs([args.evidence]))
+    extractor = _extractor(engine, args.extract)
+    if evidence is not None and extractor is not None:
+        evidence, problems = with_extraction(extractor, evidence, args.extract)
     if evidence is None:
         print(rules.render_text(problems, {}), file=sys.stderr)
         return EXIT_EVIDENCE

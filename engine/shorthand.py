@@ -38,8 +38,8 @@ KINDS = {"profile": "account", "user": "account", "handle": "account", "person":
          "live": "post", "advert": "post", "ad": "post", "listing": "post", "status": "post"}
 CURRENCY_SIGNS = {"£": "GBP", "€": "EUR", "$": "USD", "us$": "USD", "₺": "TRY", "₽": "RUB",
                   "euro": "EUR", "euros": "EUR", "pounds": "GBP", "pound": "GBP",
-                  "dollars": "USD", "dollar": "USD", "lira": "TRY", "dinar": "IQD",
-                  "dinars": "IQD", "toman": "IRR", "tomans": "IRR", "rial": "IRR"}
+                  "dollars": "USD", "dollar": "USD", "lira": "TRY"}
+# Not read: a dinar (Iraq, Tunisia, Libya, Jordan, Algeria...), a toman (ten rials).
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?$")
 _AMOUNT = re.compile(r"^\s*(?P<before>[^\d\s]{1,8})?\s*(?P<number>\d{1,3}(?:[ ,.]\d{3})+"

@@ -135,26 +135,39 @@ class Extractor:
         suggestions: list[Signal] = []
         diagnostics: list[rules.Diagnostic] = []
         post_readings: list[Reading] = []
+        stated_posts: list[dict[str, Any]] = []  # what each read post is known to do
         for index, post in enumerate(target.get("posts") or ()):
+            base = f"/target/posts/{index}"
+            post_id = str(post.get("id", index))
+            hints = _regions(post.get("language"), [jurisdiction] if jurisdiction else [])
+            shown = _shown_in_media(self.wordlists, post, hints)
+            known = {**_stated(post.get("signals")),
+                     **{n: f.value for n, f in shown.items() if f.value is True}}
             if not (post.get("text") or post.get("translation")):
-                continue  # nothing to read: no signal is ruled out
+                # Nothing of the post's own words to read: nothing is ruled out, and what
+                # the analyst's description of its media shows is all there is.
+                signals += _placed(shown, base, "post", post_id)
+                if shown:
+                    post_readings.append(Reading())
+                    stated_posts.append(known)
+                continue
             fields = [Field("text", post.get("text") or "")]
             translation = post.get("translation")
             if translation and translation != post.get("text"):
                 fields.append(Field("translation", translation))
-            hints = _regions(post.get("language"), [jurisdiction] if jurisdiction else [])
             reading = read_post(self.wordlists, fields, hints)
             post_readings.append(reading)
-            base = f"/target/posts/{index}"
-            post_id = str(post.get("id", index))
+            stated_posts.append(known)
             signals += _placed(reading.signals, base, "post", post_id)
+            signals += _placed({name: finding for name, finding in shown.items()
+                                if name not in reading.signals
+                                or reading.signals[name].method == "absent"}, base, "post",
+                               post_id)
             suggestions += _placed(reading.suggestions, base, "post", post_id, "context")
             diagnostics += [_truncated(evidence.name, f"{base}/{name}")
                             for name in reading.truncated]
         page = read_page(self.wordlists, target.get("name"), target.get("description"),
                          _regions(None, [jurisdiction] if jurisdiction else []))
-        stated_posts = [_stated(post.get("signals")) for post in target.get("posts") or ()
-                        if post.get("text") or post.get("translation")]
         signals += _page_signals(page, post_readings, _stated(target.get("signals")),
                                  stated_posts)
         for label, reading in page.items():
@@ -163,6 +176,30 @@ class Extractor:
                             for _ in reading.truncated]
         return Extraction(tuple(signals), tuple(_unique(suggestions)), tuple(diagnostics),
                           self.wordlists.sources)
+
+
+def _shown_in_media(wordlists, post: Mapping[str, Any],
+                    hints: tuple[str, ...]) -> dict[str, Finding]:
+    """What the analyst's descriptions of a post's images and videos show: only what they
+    establish (an offer, a price, a contact, a route), a little less surely than the
+    post's own words. A description is the analyst's account of the media, written about
+    smugglers rather than by them, so its silences and its words about smuggling rule
+    nothing out."""
+    fields = [Field(f"media/{i}/description", m["description"])
+              for i, m in enumerate(post.get("media") or ())
+              if isinstance(m, Mapping) and isinstance(m.get("description"), str)
+              and m["description"].strip()]
+    if not fields:
+        return {}
+    reading = read_post(wordlists, fields, hints)
+    return {name: replace(finding, confidence=round(finding.confidence * MEDIA_DISCOUNT, 2),
+                          method=f"{finding.method} in media")
+            for name, finding in reading.signals.items()
+            if finding.method != "absent" and finding.value not in (False, [], None)}
+
+
+# What a description of a video shows is read a little less surely than the words posted.
+MEDIA_DISCOUNT = 0.9
 
 
 def _regions(language: str | None, extra: Iterable[str]) -> tuple[str, ...]:
@@ -200,6 +237,12 @@ def _placed(findings: Mapping[str, Finding], base: str, subject: str, post_id: s
     return out
 
 
+def _only_handles(finding: Finding) -> bool:
+    """Whether a contact found in a target's name is only its handle: an account named
+    @something is not inviting contact by being named."""
+    return all(isinstance(c, Mapping) and c.get("kind") == "handle" for c in finding.value)
+
+
 def _stated(signals: Any) -> dict[str, Any]:
     """The signals an analyst stated in a record (`"none"`: every yes/no one is false)."""
     if signals == "none":
@@ -229,7 +272,8 @@ def _page_signals(page: dict[str, Reading], posts: list[Reading], stated: Mappin
                 verdict, 0.75 if verdict else 0.6, "offer" if verdict else "absent",
                 tuple(evidence))}, "/target", "page", None)
         positive = {name: f for name, f in reading.signals.items()
-                    if name in _PAGE_SIGNALS and f.value not in (False, [], None)}
+                    if name in _PAGE_SIGNALS and f.value not in (False, [], None)
+                    and not (label == "name" and name == "contacts" and _only_handles(f))}
         out += _placed(positive, "/target", "page", None)
     out = _unique(out)
     for label in ("name", "description"):

@@ -33,7 +33,7 @@ RULESET_LEXICONS = {"crossing": "crossing", "uk_or_member_state": "destination",
 
 # The languages whose CLDR currency names and number words are loaded.
 LANGUAGES = ("en", "fr", "ar", "fa", "ckb", "ps", "sq", "vi", "tr", "ur", "hi", "de", "it",
-             "ku", "ti", "am", "so", "bn", "pa")
+             "es", "pt", "ru", "ku", "ti", "am", "so", "bn", "pa")
 
 # Currencies whose names and symbols are recognised, in order of precedence: a symbol
 # several currencies share ($, £) means the first of them.

@@ -395,6 +395,8 @@ _TRAFFICKING = ("the trafficking signals (a person offered, debt bondage, a dece
                 "a marriage, commercial sex) are not extracted: no word lists for them yet")
 _PURPOSE = ("the analyst's finding that the target is not dedicated to smuggling is in no "
             "text; with only adverts listed it is then probably dedicated")
+_CLOSURE = ("the analyst's finding that the target is not dedicated is in no text; an advert "
+            "listed with a request to close the whole target makes it probably dedicated")
 DIFFERENT_TEXT = {
     "legal/nca-paid-testimonial-telegram.json": _PAID,
     "x/post-paid-testimonial-withheld.json": _PAID,
@@ -410,6 +412,8 @@ DIFFERENT_TEXT = {
     "meta/ngo-awareness-quotes-trafficking-adverts.json": _TRAFFICKING,
     "legal/nca-illegal-work-offer-s17.json": _PURPOSE,
     "meta/vietnamese-page-two-adverts.json": _PURPOSE,
+    "meta/fake-passport-telegram.json": _CLOSURE,
+    "meta/lorry-page-two-prior-strikes.json": _CLOSURE,
 }
 _STRIKES = "the strikes the platform recorded (prior_strikes) are in no text"
 _LINKED = "that it is run by the people behind a removed page (linked_to_removed) is in no text"
@@ -417,7 +421,6 @@ DIFFERENT_ALL = {
     **DIFFERENT_TEXT,
     "meta/albanian-account-prior-strikes.json": _STRIKES,
     "meta/backup-account-after-removal.json": _LINKED,
-    "meta/linked-page-recent-advert.json": _LINKED,
 }
 
 
