@@ -73,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("evidence", nargs="*",
                        help="evidence files or directories of .json files; - reads stdin")
     _evaluation_options(check)
-    check.add_argument("--format", choices=("text", "json", "markdown", "table"), default="text")
+    check.add_argument("--format", choices=("text", "json", "markdown", "table", "dsa-sor"),
+                       default="text", help="dsa-sor: the statement of reasons a platform would "
+                       "file with the EU DSA Transparency Database for the decision, with the "
+                       "database's field names (docs/audit.md)")
     check.add_argument("--batch", metavar="FILE.ndjson",
                        help="one evidence document per line (- for stdin); writes one decision "
                        "per line, in constant memory")
@@ -340,6 +343,15 @@ def cmd_check(args) -> int:
             if calibration is not None:
                 document.update(calibration.fields(document))
             decisions.append(document)
+        elif args.format == "dsa-sor":
+            from engine.audit.statements import statement_for
+
+            statement = statement_for(decision.as_json(), evidence.document)
+            if statement is None:
+                print(f"takedown check: {name}: no statement of reasons for an undetermined "
+                      "decision", file=sys.stderr)
+            else:
+                decisions.append(statement)
         elif args.format == "table":
             fired = list(dict.fromkeys(rule for r in decision.rulesets for rule in r.fired))
             shown = ", ".join(fired)
@@ -357,6 +369,8 @@ def cmd_check(args) -> int:
             print(json.dumps(decisions[0], ensure_ascii=False, indent=2))
         elif not single:
             print(json.dumps(decisions, ensure_ascii=False, indent=2))
+    elif args.format == "dsa-sor":  # as the database's API takes several at once
+        print(json.dumps({"statements": decisions}, ensure_ascii=False, indent=2))
     elif args.format == "table" and len(rows) > 1:
         print(render_table(rows))
         counts: dict[str, int] = {}
