@@ -13,7 +13,7 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import rules
@@ -280,15 +280,22 @@ def _report_rule_errors(diagnostics: list[rules.Diagnostic], command: str) -> in
     return EXIT_RULES
 
 
-def evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
+def evidence_inputs(paths: list[str], track: Callable[[Sequence], Iterable] = iter,
+                    ) -> Iterator[tuple[str, Evidence | None, list]]:
+    """Each evidence document named by `paths` (files, folders searched for `*.json`, `-`
+    for stdin), loaded; `track` wraps the list of them (to show progress)."""
+    files: list[Path | None] = []  # None: stdin
     for name in paths:
-        if name == "-":
-            evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
-            yield name, evidence, problems
-            continue
         path = Path(name)
-        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
-        for file in files:
+        if name == "-":
+            files.append(None)
+        else:
+            files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    for file in track(files):
+        if file is None:
+            evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
+            yield "-", evidence, problems
+        else:
             evidence, problems = load_evidence(file)
             yield str(file), evidence, problems
 

@@ -11,6 +11,7 @@ nothing is written and tqdm is not even imported. Passes never call this: they t
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
@@ -39,5 +40,9 @@ def track(items: Iterable[Item], what: str = "", total: int | None = None,
 
     if total is None and hasattr(items, "__len__"):
         total = len(items)
+    # A terminal that reports no size (0 by 0, as a fresh pseudo-terminal does) would get
+    # no bar at all from tqdm, which hides bars below the last row: it is taken as 80 by 24.
+    size = shutil.get_terminal_size((80, 24))
     return tqdm(items, desc=what or None, total=total, unit=unit, file=sys.stderr,
-                leave=False, dynamic_ncols=True, mininterval=0.2)
+                leave=False, ncols=size.columns or 80, nrows=size.lines or 24,
+                mininterval=0.2)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,10 +105,12 @@ def _why(decision: Decision) -> str:
     return "; ".join(parts)
 
 
-def validate(engine: Engine, directory: Path) -> list[CaseResult]:
-    """Decide every case under `directory` and compare it with its `x-case` block."""
+def validate(engine: Engine, directory: Path,
+             track: Callable[[Sequence], Iterable] = iter) -> list[CaseResult]:
+    """Decide every case under `directory` and compare it with its `x-case` block;
+    `track` wraps the list of files (to show progress)."""
     out = []
-    for path in sorted(directory.rglob("*.json")):
+    for path in track(sorted(directory.rglob("*.json"))):
         name = str(path.relative_to(directory))
         case = _case_block(path)
         if case is None:
@@ -247,7 +249,10 @@ def cmd_validate(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    results = validate(engine, directory)
+    from engine.progress import track
+
+    results = validate(engine, directory, lambda files: track(files, "validating",
+                                                              unit=" cases"))
     summary = summarise(results)
     if args.format == "json":
         print(json.dumps({"summary": summary.as_json(), "cases": [asdict(r) for r in results]},

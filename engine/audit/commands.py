@@ -105,7 +105,9 @@ def cmd_record(args) -> int:
     prepared, names = [], []
     uncovered = 0
     with store:
-        for name, evidence, problems in cli.evidence_inputs(args.evidence):
+        inputs = cli.evidence_inputs(args.evidence, lambda files: track(
+            files, "evaluating", unit=" files"))
+        for name, evidence, problems in inputs:
             if evidence is None:
                 print(rules.render_text(problems, {}), file=sys.stderr)
                 status = max(status, cli.EXIT_EVIDENCE)
