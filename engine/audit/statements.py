@@ -469,13 +469,14 @@ def match_statements(statements: Sequence[Statement], cases: Sequence[Case],
             by_day.setdefault((_platform_key(case.platform), day), []).append(case)
     responses, unmatched = [], []
     for statement in statements:
-        keys = [statement.puid, str(statement.get("url"))]
-        named = [c for k in keys if k for c in by_key.get(_url_key(k), by_key.get(k, []))]
-        how = "its PUID or URL"
-        if not named:
-            platform = _platform_key(str(statement.get("platform_name")))
-            named = by_day.get((platform, str(statement.get("content_date"))), [])
-            how = "its platform and content date"
+        # the most specific first: a PUID names one request, a URL may name a page that
+        # was reported more than once, a day names whatever was posted on it
+        day = (_platform_key(str(statement.get("platform_name"))),
+               str(statement.get("content_date")))
+        named, how = next(((found, how) for found, how in (
+            (_named(by_key, statement.puid), "its PUID"),
+            (_named(by_key, str(statement.get("url"))), "its URL"),
+            (by_day.get(day, []), "its platform and content date")) if found), ([], ""))
         found = {c.id: c for c in named}
         applies = str(statement.get("application_date"))
         answered = [c for c in found.values() if c.submitted <= applies]
@@ -495,6 +496,10 @@ def match_statements(statements: Sequence[Statement], cases: Sequence[Case],
                                        "no recorded case has its PUID or URL, nor its platform "
                                        "and content date"))
     return responses, unmatched
+
+
+def _named(by_key: Mapping[str, list[Case]], key: str) -> list[Case]:
+    return by_key.get(_url_key(key), by_key.get(key, [])) if key else []
 
 
 def _response(statement: Statement, case: Case, source: str) -> Response:
