@@ -2,10 +2,10 @@
 consistency replay and the reports. Loaded only when one of them runs.
 
 Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (verify),
-2 wrong usage (including a store that cannot be opened), 3 invalid evidence or an
-invalid responses sheet, 4 invalid rule sets or no rule set in force, 5 the store could
-not be written (busy past --wait, a full disk, an I/O error): nothing was stored, and the
-same command may be run again.
+2 wrong usage (including a store that cannot be opened), 3 invalid evidence, an
+invalid responses sheet or an invalid file of statements of reasons, 4 invalid rule
+sets or no rule set in force, 5 the store could not be written (busy past --wait, a full
+disk, an I/O error): nothing was stored, and the same command may be run again.
 
 A failure of the store itself is printed with its stable code (A001 busy, A002 disk
 full, ...: `engine.audit.database.FAILURES`) and a hint, never as a traceback.

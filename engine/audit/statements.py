@@ -223,8 +223,9 @@ def parse_statements(path: str | Path, max_bytes: int = MAX_BYTES,
             else:
                 statements.append(checked)
         if len(statements) + len(problems) > MAX_STATEMENTS:
-            problems.append(StatementProblem("D002", "", None, f"more than {MAX_STATEMENTS:,} "
-                                             "statements", "split the file"))
+            problems.append(StatementProblem("D002", item[0] if isinstance(item, tuple)
+                                             else item.where, None, f"more than "
+                                             f"{MAX_STATEMENTS:,} statements", "split the file"))
             break
     if not statements and not problems:
         problems.append(StatementProblem("D001", "line 1", None, "the file holds no statement"))
