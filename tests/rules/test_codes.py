@@ -406,7 +406,7 @@ def test_wrong_date_is_called_a_date():
 @pytest.mark.parametrize("code", sorted(REGISTRY))
 def test_entry_is_complete(code: str):
     entry = REGISTRY[code]
-    assert re.fullmatch(r"[YLSPNTRVWEX]\d{3}", code) and entry.code == code
+    assert re.fullmatch(r"[YLSPNTRVWEXD]\d{3}", code) and entry.code == code
     assert entry.severity in ("error", "warning", "note")
     assert entry.title.strip() and entry.title == entry.title.strip()
     assert len(entry.explanation.split()) >= 5
