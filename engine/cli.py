@@ -13,7 +13,7 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import rules
@@ -73,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("evidence", nargs="*",
                        help="evidence files or directories of .json files; - reads stdin")
     _evaluation_options(check)
-    check.add_argument("--format", choices=("text", "json", "markdown", "table"), default="text")
+    check.add_argument("--format", choices=("text", "json", "markdown", "table", "dsa-sor"),
+                       default="text", help="dsa-sor: the statement of reasons a platform would "
+                       "file with the EU DSA Transparency Database for the decision, with the "
+                       "database's field names (docs/audit.md)")
     check.add_argument("--batch", metavar="FILE.ndjson",
                        help="one evidence document per line (- for stdin); writes one decision "
                        "per line, in constant memory")
@@ -282,15 +285,22 @@ def _report_rule_errors(diagnostics: list[rules.Diagnostic], command: str) -> in
     return EXIT_RULES
 
 
-def evidence_inputs(paths: list[str]) -> Iterator[tuple[str, Evidence | None, list]]:
+def evidence_inputs(paths: list[str], track: Callable[[Sequence], Iterable] = iter,
+                    ) -> Iterator[tuple[str, Evidence | None, list]]:
+    """Each evidence document named by `paths` (files, folders searched for `*.json`, `-`
+    for stdin), loaded; `track` wraps the list of them (to show progress)."""
+    files: list[Path | None] = []  # None: stdin
     for name in paths:
-        if name == "-":
-            evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
-            yield name, evidence, problems
-            continue
         path = Path(name)
-        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
-        for file in files:
+        if name == "-":
+            files.append(None)
+        else:
+            files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    for file in track(files):
+        if file is None:
+            evidence, problems = parse_evidence(sys.stdin.buffer.read(), "<stdin>")
+            yield "-", evidence, problems
+        else:
             evidence, problems = load_evidence(file)
             yield str(file), evidence, problems
 
@@ -345,6 +355,15 @@ def cmd_check(args) -> int:
             if calibration is not None:
                 document.update(calibration.fields(document))
             decisions.append(document)
+        elif args.format == "dsa-sor":
+            from engine.audit.statements import statement_for
+
+            statement = statement_for(decision.as_json(), evidence.document)
+            if statement is None:
+                print(f"takedown check: {name}: no statement of reasons for an undetermined "
+                      "decision", file=sys.stderr)
+            else:
+                decisions.append(statement)
         elif args.format == "table":
             fired = list(dict.fromkeys(rule for r in decision.rulesets for rule in r.fired))
             shown = ", ".join(fired)
@@ -362,6 +381,8 @@ def cmd_check(args) -> int:
             print(json.dumps(decisions[0], ensure_ascii=False, indent=2))
         elif not single:
             print(json.dumps(decisions, ensure_ascii=False, indent=2))
+    elif args.format == "dsa-sor":  # as the database's API takes several at once
+        print(json.dumps({"statements": decisions}, ensure_ascii=False, indent=2))
     elif args.format == "table" and len(rows) > 1:
         print(render_table(rows))
         counts: dict[str, int] = {}

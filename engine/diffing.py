@@ -29,7 +29,7 @@ import datetime
 import json
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -402,11 +402,13 @@ def compare_corpus(old: rules.RuleSet, new: rules.RuleSet, registry: rules.Regis
     return CorpusComparison(checked, tuple(changed), tuple(not_covered), tuple(problems))
 
 
-def corpus_evidence(directory: Path) -> Iterable[tuple[str, Evidence | None, list]]:
+def corpus_evidence(directory: Path, track: Callable[[Sequence], Iterable] = iter,
+                    ) -> Iterable[tuple[str, Evidence | None, list]]:
     """Each evidence file of a corpus (`*.json`, searched recursively; or one file),
-    named by its path inside the corpus."""
+    named by its path inside the corpus; `track` wraps the list of files (to show
+    progress)."""
     files = sorted(directory.rglob("*.json")) if directory.is_dir() else [directory]
-    for path in files:
+    for path in track(files):
         name = str(path.relative_to(directory)) if directory.is_dir() else str(path)
         evidence, problems = load_evidence(path)
         yield name, evidence, problems
@@ -671,8 +673,11 @@ def cmd_diff(args) -> int:
         if rules.has_errors(diagnostics):
             _report_errors(diagnostics, "the rule-set directory")
             return EXIT_RULES
-        corpus = compare_corpus(old, new, registry, corpus_evidence(Path(args.corpus)),
-                                args.as_of)
+        from engine.progress import track
+
+        files = corpus_evidence(Path(args.corpus), lambda files: track(
+            files, "judging the corpus", unit=" requests"))
+        corpus = compare_corpus(old, new, registry, files, args.as_of)
     dates = dates_rule(old, new, args.as_of)
     if args.format == "json":
         print(render_json(old, new, changes, corpus, dates))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -106,13 +106,14 @@ def _why(decision: Decision) -> str:
     return "; ".join(parts)
 
 
-def validate(engine: Engine, directory: Path, extractor=None,
-             extract: str = "found") -> list[CaseResult]:
+def validate(engine: Engine, directory: Path, extractor=None, extract: str = "found",
+             track: Callable[[Sequence], Iterable] = iter) -> list[CaseResult]:
     """Decide every case under `directory` and compare it with its `x-case` block; with
     an `extractor`, after filling in the signals the cases' texts establish, as `takedown
-    check --extract` does with `extract` (found or all)."""
+    check --extract` does with `extract` (found or all). `track` wraps the list of files
+    (to show progress)."""
     out = []
-    for path in sorted(directory.rglob("*.json")):
+    for path in track(sorted(directory.rglob("*.json"))):
         name = str(path.relative_to(directory))
         case = _case_block(path)
         if case is None:
@@ -261,7 +262,10 @@ def cmd_validate(args) -> int:
         from engine.extraction import Extractor
 
         extractor = Extractor.from_rulesets(engine.registry)
-    results = validate(engine, directory, extractor, args.extract)
+    from engine.progress import track
+
+    results = validate(engine, directory, extractor, args.extract,
+                       lambda files: track(files, "validating", unit=" cases"))
     summary = summarise(results)
     if args.format == "json":
         print(json.dumps({"summary": summary.as_json(), "cases": [asdict(r) for r in results]},

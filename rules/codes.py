@@ -3,7 +3,8 @@
 A code is a family letter and three digits and never changes meaning once published:
 Y the YAML file itself, S structure (JSON Schema), P expression syntax, N names,
 T types and units, R rules and exceptions, V versions and dates, L limits on untrusted
-input, W drafting advice, E evidence, X signal extraction. `takedown explain-code CODE` prints the entry.
+input, W drafting advice, E evidence, X signal extraction, D statements of reasons from the
+EU DSA Transparency Database (`takedown audit import --format dsa-sor`). `takedown explain-code CODE` prints the entry.
 Every code has a test that produces it (tests/rules/test_codes.py).
 """
 
@@ -235,6 +236,41 @@ _CODES = [
          "huge post cannot hold up the others. Signals found there are reported; none is "
          "ruled out for the text, since the part not read could hold it. Split the text to "
          "have all of it read."),
+    # D: statements of reasons from the EU DSA Transparency Database (takedown audit import)
+    Code("D001", "error", "the statements file cannot be read",
+         "The file is not UTF-8 text, not CSV with the database's column names on its first "
+         "line, not JSON (one statement, a list, {\"statements\": [...]} or one statement a "
+         "line), or a row does not have as many cells as the header names columns. The line "
+         "or JSON pointer says where. Nothing was imported."),
+    Code("D002", "error", "the statements file is too large",
+         "A file of statements is read whole, so it is limited in bytes and in statements "
+         "(docs/audit.md). Keep only the platforms concerned, or split the file by day. "
+         "Nothing was imported."),
+    Code("D003", "error", "a statement lacks a field it needs",
+         "Every statement needs its application_date (the response's date), and a statement "
+         "that restricts anything needs its decision_ground. Nothing was imported."),
+    Code("D004", "error", "a value is not one the database documents",
+         "Limited fields (decision_visibility, decision_account, decision_ground, category, "
+         "source_type, territorial_scope...) take only the keys the DSA Transparency "
+         "Database's API documentation lists, e.g. DECISION_VISIBILITY_CONTENT_REMOVED. The "
+         "hint lists some of them. Nothing was imported."),
+    Code("D005", "error", "a date is not a date",
+         "content_date and application_date are written YYYY-MM-DD (the dumps add a time, "
+         "which is ignored). Nothing was imported."),
+    Code("D006", "error", "a text is longer than the database allows",
+         "The database limits its free-text fields (500 characters for grounds, 2,000 for "
+         "explanations, 5,000 for the facts); a longer one did not come from it. Nothing was "
+         "imported."),
+    Code("D007", "note", "a statement answers no recorded case",
+         "No case in the store has the statement's PUID or URL, nor its platform and content "
+         "date; or the one that has them was submitted after the statement applied. The "
+         "statement is listed, and written to --unmatched FILE when given; the others are "
+         "imported."),
+    Code("D008", "note", "a statement fits more than one case",
+         "The statement's platform and content date (or PUID) fit several recorded cases, so "
+         "it is not recorded against any. It is listed with the cases, and written to "
+         "--unmatched FILE when given; record its response by hand with takedown audit "
+         "respond."),
 ]
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}

@@ -9,7 +9,7 @@ The package, from the bottom up:
   `migrations`: the schema; `store`: the repository every command goes through;
 - `redaction`: masking personal data before storage; `pointers`: JSON pointers into
   stored evidence; `intake`: evidence to a case; `sheet`: the responses spreadsheets
-  teams keep;
+  teams keep; `statements`: statements of reasons from the EU DSA Transparency Database;
 - `consistency`: replay and the finding for one case; `overview`: many cases;
   `rejections`: rejections by the reason the platform gave, and the rules behind each;
   `calibration`: what recorded outcomes say about our likelihoods;
@@ -110,10 +110,20 @@ def register(sub) -> None:
     dispute.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="default: today")
 
     imported = command("import", "import the platforms' responses from a CSV spreadsheet, "
-                       "all rows or none")
-    imported.add_argument("sheet", metavar="RESPONSES.csv",
-                          help="columns: case_id or request_id, date, outcome, and optionally "
-                          "reason, notes, dispute, disputed_clauses (docs/audit.md)")
+                       "or their statements of reasons from the EU DSA Transparency Database; "
+                       "all or none")
+    imported.add_argument("sheet", metavar="FILE",
+                          help="a responses sheet: columns case_id or request_id, date, outcome, "
+                          "and optionally reason, notes, dispute, disputed_clauses; or, with "
+                          "--format dsa-sor, statements of reasons as CSV (a daily dump) or "
+                          "JSON (docs/audit.md)")
+    imported.add_argument("--format", choices=("sheet", "dsa-sor"), default="sheet",
+                          help="sheet: the team's responses spreadsheet (default); dsa-sor: "
+                          "statements of reasons, matched to the cases by PUID or URL, or by "
+                          "platform and content date")
+    imported.add_argument("--unmatched", metavar="FILE.ndjson",
+                          help="with --format dsa-sor, also write the statements that answer "
+                          "no case to FILE, one JSON object a line")
     imported.add_argument("--check", action="store_true",
                           help="check the file and say what would be imported, store nothing")
     imported.add_argument("--skip-unrecorded", action="store_true",

@@ -90,8 +90,10 @@ class Estimate:
 
 def _estimate(group: str, kind: str, cases: int, accepted: int, prior_mean: float,
               strength: float) -> Estimate:
-    alpha = strength * prior_mean + accepted
-    beta = strength * (1.0 - prior_mean) + cases - accepted
+    # A declared likelihood of exactly 0 or 1 with no outcome against it would give a
+    # Beta of parameter 0, which has no interval: the prior is kept just inside (0, 1).
+    alpha = strength * _clip(prior_mean) + accepted
+    beta = strength * (1.0 - _clip(prior_mean)) + cases - accepted
     low, high = beta_interval(alpha, beta, INTERVAL)
     return Estimate(group, kind, cases, accepted, round(prior_mean, 4),
                     round(alpha / (alpha + beta), 4), round(low, 4), round(high, 4))

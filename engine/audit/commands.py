@@ -2,10 +2,10 @@
 consistency replay and the reports. Loaded only when one of them runs.
 
 Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (verify),
-2 wrong usage (including a store that cannot be opened), 3 invalid evidence or an
-invalid responses sheet, 4 invalid rule sets or no rule set in force, 5 the store could
-not be written (busy past --wait, a full disk, an I/O error): nothing was stored, and the
-same command may be run again.
+2 wrong usage (including a store that cannot be opened), 3 invalid evidence, an
+invalid responses sheet or an invalid file of statements of reasons, 4 invalid rule
+sets or no rule set in force, 5 the store could not be written (busy past --wait, a full
+disk, an I/O error): nothing was stored, and the same command may be run again.
 
 A failure of the store itself is printed with its stable code (A001 busy, A002 disk
 full, ...: `engine.audit.database.FAILURES`) and a hint, never as a traceback.
@@ -32,8 +32,10 @@ from engine.audit.rejections import rejection_kind, rule_states
 from engine.audit.render import to_html, to_markdown, to_text
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.sheet import read_sheet
+from engine.audit.statements import read_statements
 from engine.audit.store import CaseStore, StoreError, open_store
 from engine.evaluation import NoRulesetInForce
+from engine.progress import track
 
 __all__ = ["cmd_record", "cmd_respond", "cmd_dispute", "cmd_import", "cmd_case", "cmd_report",
            "cmd_verify", "check_calibration", "CheckCalibration"]
@@ -103,7 +105,9 @@ def cmd_record(args) -> int:
     prepared, names = [], []
     uncovered = 0
     with store:
-        for name, evidence, problems in cli.evidence_inputs(args.evidence):
+        inputs = cli.evidence_inputs(args.evidence, lambda files: track(
+            files, "evaluating", unit=" files"))
+        for name, evidence, problems in inputs:
             if evidence is None:
                 print(rules.render_text(problems, {}), file=sys.stderr)
                 status = max(status, cli.EXIT_EVIDENCE)
@@ -188,12 +192,17 @@ def cmd_dispute(args) -> int:
 def cmd_import(args) -> int:
     if not Path(args.sheet).is_file():
         return _fail(f"no such file: {args.sheet}")
+    if args.unmatched and args.format != "dsa-sor":
+        return _fail("--unmatched goes with --format dsa-sor")
     store = _open(args, create=False)
     if isinstance(store, int):
         return store
+    if args.format == "dsa-sor":
+        return _import_statements(args, store)
     with store:
         sheet = read_sheet(args.sheet, store.case_dates(), store.cases_by_request(),
-                           skip_unrecorded=args.skip_unrecorded)
+                           skip_unrecorded=args.skip_unrecorded,
+                           track=lambda rows: track(rows, "rows read", unit=" rows"))
         if sheet.ignored_columns:
             print(f"takedown audit: ignoring columns {', '.join(sheet.ignored_columns)}",
                   file=sys.stderr)
@@ -223,6 +232,46 @@ def cmd_import(args) -> int:
     skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
     print(f"imported {len(added.responses)} responses and {len(added.disputes)} disputes from "
           f"{args.sheet}{skipped}")
+    return cli.EXIT_OK
+
+
+def _import_statements(args, store: CaseStore) -> int:
+    """Statements of reasons, matched to the cases they answer and stored as their
+    responses in one transaction; those that answer no case are listed, never dropped."""
+    with store:
+        found = read_statements(args.sheet, store.cases(),
+                                track=lambda rows: track(rows, "statements read",
+                                                         unit=" statements"))
+        if found.problems:
+            for problem in found.problems[:50]:
+                print(f"{args.sheet}:{problem}", file=sys.stderr)
+            more = len(found.problems) - 50
+            if more > 0:
+                print(f"... and {more} more", file=sys.stderr)
+            return _fail(f"nothing imported: {len(found.problems)} problems in "
+                         f"{args.sheet}", cli.EXIT_EVIDENCE)
+        for item in found.unmatched:
+            print(f"{args.sheet}:{item.where}: note[{item.code}]: statement "
+                  f"{item.statement.label} not recorded: {item.why}", file=sys.stderr)
+        if args.unmatched:
+            try:
+                with open(args.unmatched, "w", encoding="utf-8") as out:
+                    for item in found.unmatched:
+                        out.write(json.dumps(item.as_json(), ensure_ascii=False) + "\n")
+            except OSError as error:
+                return _fail(f"cannot write {args.unmatched}: {error.strerror or error}")
+        unmatched = f"; {len(found.unmatched)} answer no case" if found.unmatched else ""
+        if args.check:
+            print(f"{args.sheet}: {found.statements} statements, {len(found.responses)} "
+                  f"responses would be imported{unmatched}")
+            return cli.EXIT_OK
+        try:
+            added = store.add(found.responses)
+        except StoreError as error:
+            return _store_failed(error, "nothing imported: ")
+    skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
+    print(f"imported {len(added.responses)} responses from {found.statements} statements of "
+          f"reasons in {args.sheet}{skipped}{unmatched}")
     return cli.EXIT_OK
 
 

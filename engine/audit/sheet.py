@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,13 +70,15 @@ def _date(text: str) -> str | None:
 
 
 def read_sheet(path: str | Path, case_dates: Mapping[str, str],
-               cases_by_request: Mapping[str, list[str]], skip_unrecorded: bool = False) -> Sheet:
+               cases_by_request: Mapping[str, list[str]], skip_unrecorded: bool = False,
+               track: Callable[[Iterable], Iterable] = iter) -> Sheet:
     """Read a responses CSV; `case_dates` (case id -> submission date) and
     `cases_by_request` (request id -> case ids) say which cases exist.
 
     With `skip_unrecorded`, a row whose request id names no case is left out and listed
     in `Sheet.skipped` rather than stopping the file: a team's sheet also holds responses
-    to requests that could not be recorded (no rule set in force on their date)."""
+    to requests that could not be recorded (no rule set in force on their date).
+    `track` wraps the rows as they are read (to show progress)."""
     name = str(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:
@@ -95,10 +97,11 @@ def read_sheet(path: str | Path, case_dates: Mapping[str, str],
             ignored = [h for h, c in zip(header, columns, strict=True) if c not in COLUMNS]
             responses, disputes, skipped = [], [], []
             rows = 0
+            cells_of = iter(track(reader))
             while True:
                 line = reader.line_num + 1
                 try:
-                    cells = next(reader)
+                    cells = next(cells_of)
                 except StopIteration:
                     break
                 except csv.Error as error:
