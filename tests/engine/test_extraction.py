@@ -326,6 +326,8 @@ def test_check_reads_what_the_texts_show_by_default_and_rules_out_nothing(tmp_pa
     assert all(s["method"] != "absent" for s in found["extracted"])
     assert ("post.signals.offers_crossing", "b") not in facts  # "Hello" rules nothing out
     assert found["posts"][0]["outcome"] == "removed"
+    assert main(["explain", str(source), "--format", "json"]) == 0  # reads texts as check does
+    assert json.loads(capsys.readouterr().out)["decision"] == found
     assert main(["check", str(source), "--format", "json", "--extract"]) == 0
     whole = json.loads(capsys.readouterr().out)
     assert {(s["fact"], s["post"]): s["value"] for s in whole["extracted"]}[

@@ -273,8 +273,8 @@ CASES = [
          at=(5, 19), in_file="2022-12-07.yaml"),
     Case("V006", "a ratio above 1", before_rules(parameter("ratio", "{2019-09-03: 1.5}")),
          at=(15, 26)),
-    Case("V007", "a request sent before the only version took effect",
-         files=(("2022-12-07.yaml", BASE),), evidence=request("meta", "2022-06-01")),
+    Case("V007", "a request sent long before the only version took effect",
+         files=(("2022-12-07.yaml", BASE),), evidence=request("meta", "2012-06-01")),
     # W: drafting advice
     Case("W001", "an estimated threshold",
          before_rules("parameters:\n  page_violation_limit:\n    unit: count\n"
