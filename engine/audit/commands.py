@@ -4,8 +4,8 @@ consistency replay and the reports. Loaded only when one of them runs.
 Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (verify),
 2 wrong usage (including a store that cannot be opened), 3 invalid evidence or an
 invalid responses sheet, 4 invalid rule sets or no rule set in force, 5 the store could
-not be written (busy past --wait, a full disk, an I/O error): nothing was stored, and the
-same command may be run again.
+not be written (busy past --wait, a full disk, an I/O error, its database server out of
+reach): nothing was stored, and the same command may be run again.
 
 A failure of the store itself is printed with its stable code (A001 busy, A002 disk
 full, ...: `engine.audit.database.FAILURES`) and a hint, never as a traceback.
@@ -53,7 +53,7 @@ def _store_failed(error: StoreError, prefix: str = "") -> int:
         return _fail(prefix + str(error))
     print(f"takedown audit: error[{error.code}]: {prefix}{error}\n  = hint: {error.hint}",
           file=sys.stderr)
-    return EXIT_STORE if error.code in ("A001", "A002", "A003") else cli.EXIT_USAGE
+    return EXIT_STORE if error.code in ("A001", "A002", "A003", "A006") else cli.EXIT_USAGE
 
 
 def _store_command(command: Callable[..., int]) -> Callable[..., int]:
