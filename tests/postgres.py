@@ -25,9 +25,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
-__all__ = ["Server", "start_server", "ServerUnavailable"]
+__all__ = ["Server", "start_server", "ServerUnavailable", "free_port"]
 
 USER = "takedown"
 
@@ -95,7 +95,7 @@ def start_server() -> Server:
         if initdb.returncode != 0:
             raise ServerUnavailable(f"initdb failed: {_tail(initdb.stderr)}")
         for _ in range(3):  # a free port may be taken between finding it and binding it
-            port = _free_port()
+            port = free_port()
             options = (f"-p {port} -c listen_addresses=127.0.0.1 "
                        f"-c unix_socket_directories={folder} -c fsync=off "
                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
@@ -154,7 +154,7 @@ def _run(argv: list[str], run_as: str | None, check: bool = False) -> subprocess
                           check=check, **kwargs)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -162,10 +162,3 @@ def _free_port() -> int:
 
 def _tail(text: str, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
-
-
-def without_password(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))

@@ -325,8 +325,9 @@ class PostgresDatabase:
         connection = self._connection
         try:
             if write:
-                connection.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+                # one round trip: writers queue here, so each one counts
+                connection.execute("BEGIN ISOLATION LEVEL READ COMMITTED; "
+                                   f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})")
             else:
                 connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except psycopg.Error as error:
