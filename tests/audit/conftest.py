@@ -4,8 +4,6 @@ on the copy, a store with every fixture recorded and fixtures/responses.csv impo
 built once and copied by the tests that write to it, and a PostgreSQL server of the
 session's own (tests/postgres.py) for the tests that run on both backends."""
 
-import itertools
-import os
 import shutil
 from pathlib import Path
 
@@ -14,11 +12,17 @@ import pytest
 from engine import Engine
 from engine.audit.sheet import read_sheet
 from engine.audit.store import open_store
-from tests.audit.support import RESPONSES, RULES, case_for, clock, fixture_paths
+from tests.audit.support import (
+    RESPONSES,
+    RULES,
+    case_for,
+    clock,
+    fixture_paths,
+    new_store_location,
+)
 from tests.postgres import ServerUnavailable, start_server
 
 BACKENDS = ("sqlite", "postgresql")
-_databases = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -31,14 +35,6 @@ def postgres_server():
         pytest.skip(f"no PostgreSQL server could be started here: {reason}")
     yield server
     server.stop()
-
-
-def new_store_location(backend: str, request, tmp_path: Path) -> str:
-    """Where a new, empty store can be made: a file, or an empty database."""
-    if backend == "sqlite":
-        return str(tmp_path / f"cases-{next(_databases)}.db")
-    server = request.getfixturevalue("postgres_server")
-    return server.create_database(f"cases_{os.getpid()}_{next(_databases)}")
 
 
 @pytest.fixture(params=BACKENDS)

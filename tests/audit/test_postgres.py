@@ -16,8 +16,7 @@ from engine.audit.database import PostgresDatabase, StoreError, connect
 from engine.audit.migrations import MIGRATIONS, schema_version
 from engine.audit.records import Dispute, Response
 from engine.audit.store import copy_store, open_store
-from tests.audit.conftest import new_store_location
-from tests.audit.support import ROOT, a_case, clock
+from tests.audit.support import ROOT, a_case, clock, new_store_location
 from tests.postgres import free_port
 
 
