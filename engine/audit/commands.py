@@ -336,8 +336,7 @@ def cmd_migrate(args) -> int:
             except StoreError as error:
                 return _store_failed(error, f"{display_location(args.target)}: "
                                      if error.code == "A010" else "nothing copied: ")
-    same_head = (after.head.hash if after.head else None) ==         (before.head.hash if before.head else None)
-    if not after.is_intact or after.records != before.records or not same_head:
+    if not after.is_intact or (after.records, after.head) != (before.records, before.head):
         problem = after.first_problem or f"{after.records} records, not {before.records}"
         print(f"the copy does not verify: {problem}")
         return cli.EXIT_FAILED
