@@ -5,7 +5,8 @@ clause, whether a response is consistent with the platform's own published polic
 The package, from the bottom up:
 
 - `records`: cases, responses and disputes, as values;
-- `ledger`: the hash chain; `database`: connections (SQLite today, by URL);
+- `ledger`: the hash chain; `database`: connections (a SQLite file, or a shared
+  PostgreSQL database, by URL);
   `migrations`: the schema; `store`: the repository every command goes through;
 - `redaction`: masking personal data before storage; `pointers`: JSON pointers into
   stored evidence; `intake`: evidence to a case; `sheet`: the responses spreadsheets
@@ -72,13 +73,11 @@ def register(sub) -> None:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = commands.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
-                            help=f"the case store: a SQLite file or a sqlite:/// URL "
-                            f"(default: $TAKEDOWN_DB or {DEFAULT_DB})")
-        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
-                            help="how long to wait for another command writing to the store "
-                            "before giving up with error A001 (default: $TAKEDOWN_DB_WAIT or "
-                            f"{DEFAULT_WAIT:g})")
+        parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH|URL",
+                            help=f"the case store: a SQLite file, a sqlite:/// URL or a "
+                            f"postgresql://USER@HOST:PORT/DATABASE URL (default: $TAKEDOWN_DB "
+                            f"or {DEFAULT_DB})")
+        _wait_option(parser)
         parser.set_defaults(run=_run(f"cmd_{name}"))
         return parser
 
@@ -151,6 +150,24 @@ def register(sub) -> None:
     _report_options(report)
 
     command("verify", "recompute the hash chain and name the first broken record")
+
+    moved = "copy a whole case store into a new, empty one (for example SQLite to PostgreSQL)"
+    copy = commands.add_parser("migrate", help=moved, description=moved + ", and verify the "
+                               "copy: the same records, the same chain, the same head")
+    copy.add_argument("--from", dest="source", required=True, metavar="PATH|URL",
+                      help="the store to copy (it is not changed, but brought to this "
+                      "takedown's schema version)")
+    copy.add_argument("--to", dest="target", required=True, metavar="PATH|URL",
+                      help="the new store: a database or file that holds no records yet")
+    _wait_option(copy)
+    copy.set_defaults(run=_run("cmd_migrate"))
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                        help="how long to wait for another command writing to the store "
+                        "before giving up with error A001 (default: $TAKEDOWN_DB_WAIT or "
+                        f"{DEFAULT_WAIT:g})")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:

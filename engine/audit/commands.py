@@ -5,7 +5,8 @@ Exit codes, as for the other commands: 0 done, 1 the store's chain is broken (ve
 2 wrong usage (including a store that cannot be opened), 3 invalid evidence, an
 invalid responses sheet or an invalid file of statements of reasons, 4 invalid rule
 sets or no rule set in force, 5 the store could not be written (busy past --wait, a full
-disk, an I/O error): nothing was stored, and the same command may be run again.
+disk, an I/O error, its database server out of reach): nothing was stored, and the same
+command may be run again.
 
 A failure of the store itself is printed with its stable code (A001 busy, A002 disk
 full, ...: `engine.audit.database.FAILURES`) and a hint, never as a traceback.
@@ -24,6 +25,7 @@ import rules
 from engine import cli
 from engine.audit.calibration import Calibration, observe
 from engine.audit.consistency import case_report, replay
+from engine.audit.database import display_location
 from engine.audit.intake import IntakeError, prepare_case
 from engine.audit.overview import overview, platforms_named
 from engine.audit.records import Dispute, Response, latest, response_outcome
@@ -33,12 +35,12 @@ from engine.audit.render import to_html, to_markdown, to_text
 from engine.audit.reports import case_blocks, case_title, overview_blocks, overview_title
 from engine.audit.sheet import read_sheet
 from engine.audit.statements import read_statements
-from engine.audit.store import CaseStore, StoreError, open_store
+from engine.audit.store import CaseStore, StoreError, copy_store, open_store
 from engine.evaluation import NoRulesetInForce
 from engine.progress import track
 
 __all__ = ["cmd_record", "cmd_respond", "cmd_dispute", "cmd_import", "cmd_case", "cmd_report",
-           "cmd_verify", "check_calibration", "CheckCalibration"]
+           "cmd_verify", "cmd_migrate", "check_calibration", "CheckCalibration"]
 
 
 EXIT_STORE = 5
@@ -55,7 +57,7 @@ def _store_failed(error: StoreError, prefix: str = "") -> int:
         return _fail(prefix + str(error))
     print(f"takedown audit: error[{error.code}]: {prefix}{error}\n  = hint: {error.hint}",
           file=sys.stderr)
-    return EXIT_STORE if error.code in ("A001", "A002", "A003") else cli.EXIT_USAGE
+    return EXIT_STORE if error.code in ("A001", "A002", "A003", "A006") else cli.EXIT_USAGE
 
 
 def _store_command(command: Callable[..., int]) -> Callable[..., int]:
@@ -157,7 +159,7 @@ def cmd_respond(args) -> int:
             added = store.add([Response(case.id, date, outcome, args.reason, args.notes,
                                         "takedown audit respond")])
         except StoreError as error:
-            return _fail(str(error))
+            return _store_failed(error)
     if added.responses:
         print(f"{case.id}: {outcome} on {date} recorded (record {added.responses[0].seq})")
     else:
@@ -182,7 +184,7 @@ def cmd_dispute(args) -> int:
                                                 tuple(args.clause), args.by,
                                                 "takedown audit dispute")])
         except StoreError as error:
-            return _fail(str(error))
+            return _store_failed(error)
     print(f"{case.id}: dispute recorded" + (f" (record {added.disputes[0].seq})"
                                             if added.disputes else " already"))
     return cli.EXIT_OK
@@ -303,7 +305,7 @@ def cmd_case(args) -> int:
         try:
             case = store.find(args.case)
         except StoreError as error:
-            return _fail(str(error))
+            return _store_failed(error)
         engine = cli.engine_for(args)
         if isinstance(engine, int):
             return engine
@@ -358,6 +360,46 @@ def cmd_verify(args) -> int:
     if len(result.problems) > 1:
         print(f"({len(result.problems) - 1} more problems after it)")
     return cli.EXIT_FAILED
+
+
+@_store_command
+def cmd_migrate(args) -> int:
+    """Copy a store into an empty one, then verify both and compare: the copy must hold
+    the same records with the same chain and head. A broken source is not copied."""
+    source = _open(_naming(args, "source"), create=False)
+    if isinstance(source, int):
+        return source
+    with source:
+        before = source.verify()
+        if not before.is_intact:
+            print(f"broken at record {before.first_problem.seq}: "
+                  f"{before.first_problem.problem}")
+            return _fail(f"{display_location(args.source)} is not intact: nothing copied; "
+                         "keep it as it is for inspection", cli.EXIT_FAILED)
+        target = _open(_naming(args, "target"))
+        if isinstance(target, int):
+            return target
+        with target:
+            try:
+                copied = copy_store(source, target)
+                after, counts = target.verify(), target.counts()
+            except StoreError as error:
+                return _store_failed(error, f"{display_location(args.target)}: "
+                                     if error.code == "A010" else "nothing copied: ")
+    if not after.is_intact or (after.records, after.head) != (before.records, before.head):
+        problem = after.first_problem or f"{after.records} records, not {before.records}"
+        print(f"the copy does not verify: {problem}")
+        return cli.EXIT_FAILED
+    kinds = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
+    head = f"; head: record {after.head.seq}, sha256 {after.head.hash}" if after.head else ""
+    print(f"copied {copied} records ({kinds}) to {display_location(args.target)}; "
+          f"intact, the same chain as the source{head}")
+    return cli.EXIT_OK
+
+
+def _naming(args, attribute: str):
+    """`args` with `db` set to one of migrate's two stores, for `_open`."""
+    return type(args)(**{**vars(args), "db": getattr(args, attribute)})
 
 
 # `takedown check --db`: the calibrated likelihood beside the rule-based one

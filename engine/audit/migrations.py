@@ -3,8 +3,11 @@
 Each migration runs in its own transaction together with the row that records it in
 `schema_migrations`, so a store is always at exactly one version. The statements are
 portable SQL (TEXT, INTEGER, DOUBLE PRECISION, no auto-increment: the store numbers
-records itself); what only one database can say (SQLite's triggers) goes under that
-dialect's name. Never edit a migration that has shipped: add the next one.
+records itself); what only one database can say (the triggers, which SQLite and
+PostgreSQL write differently) goes under that dialect's name. SQLite and PostgreSQL
+stores go through the same migrations, so they are at the same version with the same
+tables. Never edit a migration that has shipped: add the next one (adding a dialect
+that had none before changes nothing for stores of the others).
 
 The `ledger` is the record of truth and carries the hash chain. `cases`, `responses`
 and `disputes` index a few fields of the ledger bodies for queries; `takedown audit
@@ -38,6 +41,18 @@ def _append_only(table: str) -> tuple[str, ...]:
         f"changed or deleted'); END"
         for action in ("UPDATE", "DELETE"))
 
+
+def _append_only_postgresql(tables: tuple[str, ...]) -> tuple[str, ...]:
+    # FOR EACH STATEMENT, and TRUNCATE too: PostgreSQL can empty a table without DELETE
+    function = ("CREATE OR REPLACE FUNCTION takedown_append_only() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the case store is append-only: "
+                "% rows are never changed or deleted', TG_TABLE_NAME; END $$")
+    return (function,) + tuple(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION takedown_append_only()" for table in tables)
+
+
+_TABLES = ("ledger", "cases", "responses", "disputes")
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the ledger, with cases, responses and disputes indexed from it", (
@@ -80,8 +95,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX disputes_by_case ON disputes (case_id)",
         "CREATE INDEX disputes_by_fingerprint ON disputes (fingerprint)",
-    ), {"sqlite": tuple(statement for table in ("ledger", "cases", "responses", "disputes")
-                        for statement in _append_only(table))}),
+    ), {"sqlite": tuple(statement for table in _TABLES for statement in _append_only(table)),
+        "postgresql": _append_only_postgresql(_TABLES)}),
 )
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from engine.audit.ledger import (
 from engine.audit.migrations import migrate
 from engine.audit.records import Case, Dispute, Response
 
-__all__ = ["CaseStore", "Added", "Verification", "open_store", "StoreError"]
+__all__ = ["CaseStore", "Added", "Verification", "open_store", "copy_store", "StoreError"]
 
 Clock = Callable[[], datetime.datetime]
 
@@ -347,6 +348,32 @@ def _index_problems(tx, kind: str, table: str, columns: tuple[str, ...], row_of)
                             "WHERE l.kind = ? AND t.seq IS NULL ORDER BY l.seq", (kind,)):
         out.append(ChainBreak(seq, f"the {kind} is missing from the {table} table"))
     return out
+
+
+def copy_store(source: CaseStore, target: CaseStore, batch: int = 1000) -> int:
+    """Copy every record of `source` into `target`, which must hold none, as they are:
+    the same sequence numbers, times, bodies and hashes, so that the copy's chain is the
+    source's and its head the same. The copy is one write transaction on the target (all
+    or nothing) against one snapshot of the source. Returns the number of ledger records
+    copied; raises `StoreError` A010 if the target holds any."""
+    copied = [("ledger", tuple(c.removeprefix("l.") for c in _LEDGER_COLUMNS.split(", ")))]
+    copied += [(table, columns) for table, columns, _ in _INDEXES.values()]
+    with source.db.transaction() as reading, target.db.transaction(write=True) as writing:
+        held = writing.execute("SELECT COUNT(*) FROM ledger")[0][0]
+        if held:
+            raise StoreError(f"the target store already holds {held} records: nothing copied",
+                             "A010")
+        count = 0
+        for table, columns in copied:  # the ledger first: the other tables refer to it
+            names = ", ".join(columns)
+            insert = (f"INSERT INTO {table} ({names}) "
+                      f"VALUES ({', '.join('?' * len(columns))})")
+            rows = reading.stream(f"SELECT {names} FROM {table} ORDER BY seq")
+            while chunk := list(itertools.islice(rows, batch)):
+                writing.executemany(insert, chunk)
+                if table == "ledger":
+                    count += len(chunk)
+    return count
 
 
 def _case_of(record: LedgerRecord) -> Case:

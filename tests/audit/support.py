@@ -1,7 +1,9 @@
 """Where the audit tests find things, and the helpers they share."""
 
 import datetime
+import itertools
 import json
+import os
 from pathlib import Path
 
 from engine import load_evidence
@@ -18,6 +20,18 @@ PAGE_TWO_ADVERTS = FIXTURES / "meta" / "page-two-adverts.json"
 # own (tests/audit/test_rejections.py), not part of the sample store of fixtures/.
 NCA_2020 = FIXTURES / "nca-2020"
 NCA_2020_RESPONSES = NCA_2020 / "responses.csv"
+
+
+_databases = itertools.count()
+
+
+def new_store_location(backend: str, request, tmp_path: Path) -> str:
+    """Where a new, empty store can be made: a SQLite file, or an empty database on the
+    session's PostgreSQL server (the fixture `postgres_server`, taken from `request`)."""
+    if backend == "sqlite":
+        return str(tmp_path / f"cases-{next(_databases)}.db")
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"cases_{os.getpid()}_{next(_databases)}")
 
 
 def clock(*moment: int):

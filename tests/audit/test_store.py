@@ -78,8 +78,9 @@ def test_locations_name_the_backend(tmp_path):
     db = connect(f"sqlite:///{tmp_path}/by-url.db")
     assert isinstance(db, SqliteDatabase) and db.path == tmp_path / "by-url.db"
     db.close()
-    with pytest.raises(StoreError, match="no case-store backend for postgresql"):
-        connect("postgresql://auditor@db.example/cases")
+    with pytest.raises(StoreError, match="no case-store backend for mysql") as refused:
+        connect("mysql://auditor:s3cret@db.example/cases")
+    assert refused.value.code == "A008" and "s3cret" not in str(refused.value)
     with pytest.raises(StoreError, match="no case store"):
         connect(tmp_path / "missing.db", create=False)
 
