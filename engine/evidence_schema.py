@@ -38,7 +38,7 @@ _DESCRIPTIONS = {
     "request.grounds": "The legal grounds claimed, e.g. 'Immigration Act 1971 s25'.",
     "request.asks": "The action asked for.",
     "request.notice": "What the notice itself contains (EU DSA Art. 16 elements).",
-    "referrer.kind": "law_enforcement, trusted_flagger, ngo, journalist (a reporter flagging what an investigation found) or user.",
+    "referrer.kind": "law_enforcement, trusted_flagger, ngo, journalist (a reporter flagging what an investigation found), government (a ministry, a regulator, a member of parliament or another public office), international_organisation (a UN agency, the IOM) or user.",
     "referrer.jurisdiction": "ISO 3166-1 alpha-2 country code of the referrer, e.g. GB, FR.",
     "referrer.trusted_flagger": "Whether the referrer holds trusted-flagger status with the platform.",
     "notice.explanation": "The explanation of why the content is alleged to be illegal.",
@@ -166,7 +166,8 @@ def build_schema() -> dict:
         "enum": ["page", "group", "channel", "account", "post"]}
     defs["referrer"]["properties"]["kind"] = {
         "description": _DESCRIPTIONS["referrer.kind"],
-        "enum": ["law_enforcement", "trusted_flagger", "ngo", "journalist", "user"]}
+        "enum": ["law_enforcement", "trusted_flagger", "ngo", "journalist", "government",
+                 "international_organisation", "user"]}
     defs["referrer"]["properties"]["jurisdiction"] = {
         "description": _DESCRIPTIONS["referrer.jurisdiction"], "type": "string",
         "pattern": "^[A-Z]{2}$"}

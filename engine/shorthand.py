@@ -36,6 +36,16 @@ KINDS = {"profile": "account", "user": "account", "handle": "account", "person":
          "video": "post", "reel": "post", "short": "post", "story": "post", "comment": "post",
          "tweet": "post", "reply": "post", "photo": "post", "image": "post", "message": "post",
          "live": "post", "advert": "post", "ad": "post", "listing": "post", "status": "post"}
+# Who referred it, as people write it, and the schema's kind.
+REFERRERS = {"police": "law_enforcement", "law enforcement": "law_enforcement",
+             "nca": "law_enforcement", "europol": "law_enforcement", "iru": "law_enforcement",
+             "press": "journalist", "media": "journalist", "reporter": "journalist",
+             "newspaper": "journalist", "trusted flagger": "trusted_flagger",
+             "charity": "ngo", "mp": "government", "minister": "government",
+             "ministry": "government", "home office": "government", "regulator": "government",
+             "ofcom": "government", "un": "international_organisation",
+             "iom": "international_organisation", "unhcr": "international_organisation",
+             "public": "user", "member of the public": "user"}
 CURRENCY_SIGNS = {"£": "GBP", "€": "EUR", "$": "USD", "us$": "USD", "₺": "TRY", "₽": "RUB",
                   "euro": "EUR", "euros": "EUR", "pounds": "GBP", "pound": "GBP",
                   "dollars": "USD", "dollar": "USD", "lira": "TRY"}
@@ -124,6 +134,8 @@ def _fix(error, document: dict) -> tuple[list, Reading] | None:
             key = PLATFORMS.get(key, key)
         elif path[-1] == "kind" and path == ["target", "kind"]:
             key = KINDS.get(key, key)
+        elif path == ["request", "referrer", "kind"]:
+            key = REFERRERS.get(key, key.replace(" ", "_"))
         if key in allowed and key != value:
             return path, Reading(pointer, value, key, "names are written in lower case"
                                  if key == value.strip().lower() else "another name for it")
@@ -135,6 +147,9 @@ def _fix(error, document: dict) -> tuple[list, Reading] | None:
             money = _money(value)
             if money is not None:
                 return path, Reading(pointer, value, money, "an amount and its currency")
+            low = _range(value)
+            if low is not None:
+                return path, Reading(pointer, value, low, "the lower end of a range of prices")
             return None
         if field == "route" and isinstance(value, str) and len(value) <= 400:
             found = _ROUTE.match(value)
@@ -173,6 +188,20 @@ def _money(value: Any) -> dict | None:
     if found.group("cents"):
         amount += int(found.group("cents")) / 10 ** len(found.group("cents"))
     return {"amount": amount, "currency": currency}
+
+
+def _range(value: Any) -> dict | None:
+    """`"£1,500 to £3,000"`, `"1500-3000 EUR"`: the lower amount, in the range's currency."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    parts = re.split(r"\s*(?:–|—|-|\bto\b|\ba\b|\bbis\b)\s*", value.strip(), maxsplit=1)
+    if len(parts) != 2:
+        return None
+    high = _money(parts[1])
+    low = _money(parts[0]) or (_money(f"{parts[0]} {high['currency']}") if high else None)
+    if low is None or high is None or low["currency"] != high["currency"]:
+        return None
+    return low if low["amount"] <= high["amount"] else None
 
 
 def _contact(value: str) -> dict:

@@ -56,7 +56,8 @@ RECORDS: dict[str, dict[str, Type]] = {
         "notice": record("notice"),
     },
     "referrer": {
-        "kind": TEXT,                 # law_enforcement, trusted_flagger, ngo, journalist, user
+        "kind": TEXT,                 # law_enforcement, trusted_flagger, ngo, journalist,
+                                      # government, international_organisation, user
         "name": TEXT,
         "jurisdiction": TEXT,         # ISO 3166 code: GB, FR, ...
         "email": TEXT,

@@ -48,6 +48,14 @@ def _post_signals(value):
      {"amount": 1200, "currency": "EUR"}),
     (_post_signals({"price": "3000 usd"}), "/target/posts/0/signals/price",
      {"amount": 3000, "currency": "USD"}),
+    (_post_signals({"price": "£1,500 to £3,000"}), "/target/posts/0/signals/price",
+     {"amount": 1500, "currency": "GBP"}),
+    (_post_signals({"price": "1500-3000 EUR"}), "/target/posts/0/signals/price",
+     {"amount": 1500, "currency": "EUR"}),
+    (lambda d: d["request"].update(referrer={"kind": "Police"}), "/request/referrer/kind",
+     "law_enforcement"),
+    (lambda d: d["request"].update(referrer={"kind": "IOM"}), "/request/referrer/kind",
+     "international_organisation"),
     (_post_signals({"contacts": ["WhatsApp"]}), "/target/posts/0/signals/contacts/0",
      {"kind": "whatsapp"}),
     (_post_signals({"route": "Dunkirk to Dover"}), "/target/posts/0/signals/route",
@@ -69,6 +77,7 @@ def test_shorthand_is_read_as_the_formats_form_and_said(change, pointer, read_as
     (_post_signals({"price": 2500}), "/target/posts/0/signals/price"),      # which currency?
     (_post_signals({"price": "2500"}), "/target/posts/0/signals/price"),
     (_post_signals({"price": "2500 € or $3000"}), "/target/posts/0/signals/price"),
+    (_post_signals({"price": "£1,500 to $3,000"}), "/target/posts/0/signals/price"),
     (_post_signals({"contacts": True}), "/target/posts/0/signals/contacts"),
     (_post_signals({"boat": True}), "/target/posts/0/signals/boat"),         # a misspelling?
     (lambda d: d["target"].update(platform="Myspace"), "/target/platform"),
