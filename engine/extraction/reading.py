@@ -126,12 +126,24 @@ def _scan(wordlists: WordLists, item: Field, regions: tuple[str, ...]) -> _Scan:
     invitation = not any(w.category in ("warning", "news") for w in found)
     contacts = contacts_module.find_contacts(content, numbers_view, found, regions, invitation)
     phones = [(c.start, c.end) for c in contacts if c.value and c.value.startswith("+")]
+    earnings = [w for w in found if w.category == "earnings"]
     amounts = [a for a in money.find_amounts(content, numbers_view, found, wordlists.symbols)
-               if not any(a.start < e and s < a.end for s, e in phones)]
+               if not any(a.start < e and s < a.end for s, e in phones)
+               and not _is_earning(a, earnings)]
     percent = [numbers_view.original(*m.span())
                for m in _PERCENT_GUARANTEE.finditer(numbers_view.text)]
     emojis, flag_route = _emojis(content, wordlists.emojis)
     return _Scan(item, found, amounts, contacts, percent, emojis, flag_route)
+
+
+# How far from an amount a word saying it is earned (a salary, "a month") makes it pay
+# offered, not a price asked: before it, or just after it.
+EARNINGS_BEFORE, EARNINGS_AFTER = 40, 15
+
+
+def _is_earning(amount: money.Amount, earnings: list[Found]) -> bool:
+    return any(amount.start - EARNINGS_BEFORE <= w.end <= amount.start
+               or amount.end <= w.start <= amount.end + EARNINGS_AFTER for w in earnings)
 
 
 def _emojis(content: str, known: dict[str, str]):
