@@ -77,6 +77,7 @@ _DESCRIPTIONS = {
     "signals.code_words": "Code words seen (boza, harga, taxi...).",
     "signals.emojis": "Emojis used as signals (boat, flags, landmarks).",
     "signals.paid_promotion": "Someone was paid by a smuggler to post it.",
+    "signals.promotes_smuggling": "Promotes smuggling without offering a trip itself: shows a smuggled crossing or arrival as a success to draw customers, gives a guide to getting past border controls, or praises a smuggler's service. A migrant's own account of a journey, told for its own sake, is not promotion (context.own_journey).",
     "signals.offers_person": "Offers a person for sale, for hire or for transfer to someone else (a worker, a maid, a child, a bride).",
     "signals.minor_involved": "The person offered, recruited, married or exploited is under 18.",
     "signals.coercion": "The person concerned is subject to force, threats, fraud or coercion, or cannot freely consent.",

@@ -32,6 +32,7 @@ _SIGNALS = {
     "code_words": list_of(TEXT),
     "emojis": list_of(TEXT),
     "paid_promotion": BOOL,           # someone paid by a smuggler to post
+    "promotes_smuggling": BOOL,       # promotes smuggling without offering a trip itself
     # Trafficking and other exploitation of people (Meta's Human Exploitation policy).
     "offers_person": BOOL,            # offers a person for sale, hire or transfer
     "minor_involved": BOOL,           # the person offered, recruited or married is under 18
