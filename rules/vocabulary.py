@@ -32,7 +32,8 @@ _SIGNALS = {
     "code_words": list_of(TEXT),
     "emojis": list_of(TEXT),
     "paid_promotion": BOOL,           # someone paid by a smuggler to post
-    # Trafficking and other exploitation of people (Meta's Human Exploitation policy).
+    # Trafficking and other exploitation of people (Meta's Human Exploitation policy, and
+    # the trafficking lines of TikTok, X and YouTube).
     "offers_person": BOOL,            # offers a person for sale, hire or transfer
     "minor_involved": BOOL,           # the person offered, recruited or married is under 18
     "coercion": BOOL,                 # force, threats, fraud or coercion of that person
