@@ -3,10 +3,13 @@ they turn.
 
 The decisive property: over the fixtures, `diff` lists exactly the decisions that the
 policy change flips. The expected flips are computed here without `engine.diffing`:
-from rule-set directories in which only one of the two versions is left, through
-`Engine.from_paths` and `Engine.check`, on the date the documented rule gives; and, on
-the day a version takes over, from the bundled rule sets themselves, the day before
-against the day of the change.
+from rule-set directories (or registries) in which only one of the two versions is left,
+through `Engine.check`, on the date the documented rule gives; and, on the day a version
+takes over, from the bundled rule sets themselves, the day before against the day of the
+change. Meta's human-exploitation policy is checked pair by pair; for every platform,
+each version change of a policy or enforcement rule set that flips a decision of the
+fixtures or the validation cases must flip a fixture, so that every change is shown by an
+example.
 """
 
 import dataclasses
@@ -349,6 +352,7 @@ class _DayBeforeAndDayOf:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.outcomes: dict = {}
+        self.decisive: dict = {}  # the rules a change touches, by version pair
 
     def outcome(self, name: str, evidence, day: datetime.date) -> str:
         # Keyed by what is in force rather than by the date: the day one version takes
@@ -385,7 +389,11 @@ class _DayBeforeAndDayOf:
             old, new = old_run.ruleset, new_run.ruleset
             if old.version == new.version and old_run.params == new_run.params:
                 continue
-            changed = _decisive_changes(old, new, old_run.params, new_run.params)
+            key = (old.id, old.version, new.version, repr(sorted(old_run.params.items())),
+                   repr(sorted(new_run.params.items())))
+            if key not in self.decisive:
+                self.decisive[key] = _decisive_changes(old, new, old_run.params, new_run.params)
+            changed = self.decisive[key]
             if changed is None:
                 return False
             old_results = {(r.rule, r.post): r for r in old_run.evaluation.results}
