@@ -33,7 +33,8 @@ _SIGNALS = {
     "emojis": list_of(TEXT),
     "paid_promotion": BOOL,           # someone paid by a smuggler to post
     "promotes_smuggling": BOOL,       # promotes smuggling without offering a trip itself
-    # Trafficking and other exploitation of people (Meta's Human Exploitation policy).
+    # Trafficking and other exploitation of people (Meta's Human Exploitation policy, and
+    # the trafficking lines of TikTok, X and YouTube).
     "offers_person": BOOL,            # offers a person for sale, hire or transfer
     "minor_involved": BOOL,           # the person offered, recruited or married is under 18
     "coercion": BOOL,                 # force, threats, fraud or coercion of that person

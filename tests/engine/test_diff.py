@@ -3,15 +3,19 @@ they turn.
 
 The decisive property: over the fixtures, `diff` lists exactly the decisions that the
 policy change flips. The expected flips are computed here without `engine.diffing`:
-from rule-set directories in which only one of the two versions is left, through
-`Engine.from_paths` and `Engine.check`, on the date the documented rule gives; and, on
-the day a version takes over, from the bundled rule sets themselves, the day before
-against the day of the change.
+from rule-set directories (or registries) in which only one of the two versions is left,
+through `Engine.check`, on the date the documented rule gives; and, on the day a version
+takes over, from the bundled rule sets themselves, the day before against the day of the
+change. Meta's human-exploitation policy is checked pair by pair; for every platform,
+each version change of a policy or enforcement rule set that flips a decision of the
+fixtures or the validation cases must flip a fixture, so that every change is shown by an
+example.
 """
 
 import dataclasses
 import datetime
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -19,9 +23,17 @@ import pytest
 
 from engine import Engine, load_evidence
 from engine.cli import main
-from engine.diffing import compare_rulesets, judgement_days
-from rules import changed_parts, load_ruleset, parse
-from tests.engine.support import FIXTURES, PINNED_RULES, evidence_paths, fixture_id
+from engine.diffing import compare_corpus, compare_rulesets, judgement_days
+from rules import Registry, changed_parts, load_ruleset, parse, unparse
+from tests.engine.support import (
+    FIXTURES,
+    PINNED_RULES,
+    ROOT,
+    RULES,
+    evidence_paths,
+    fixture_id,
+    fixture_paths,
+)
 
 HUMAN_EXPLOITATION = Path("meta") / "human-exploitation"
 # Pairs of versions of Meta's human-exploitation policy, each of which flips decisions.
@@ -272,3 +284,238 @@ def test_usage_and_rule_errors_have_their_exit_codes(tmp_path, capsys):
                                  "post.signals.solicits_smugling\n")])
     assert main(["diff", str(good), str(broken)]) == 4
     assert "N001" in capsys.readouterr().err
+
+
+# Every platform: each version change of its policy and enforcement rule sets
+
+PLATFORMS = ("meta", "tiktok", "x", "youtube", "telegram")
+VALIDATION = ROOT / "validation"
+
+
+def _version_changes(registry, platform: str) -> list[tuple]:
+    """(old, new) for each pair of consecutive versions of the platform's policy and
+    enforcement rule sets, in the order they take over."""
+    out = []
+    for ruleset_id in registry.ids():
+        versions = sorted(registry.versions(ruleset_id), key=lambda r: r.effective_from)
+        if versions[0].platform == platform and versions[0].kind in ("policy", "enforcement"):
+            out += zip(versions, versions[1:], strict=False)
+    return sorted(out, key=lambda pair: (pair[1].effective_from, pair[1].id))
+
+
+def _corpus(paths) -> list[tuple[str, object]]:
+    """The evidence in `paths`, each named by its path from the repository root."""
+    out = []
+    for path in paths:
+        evidence, problems = load_evidence(path)
+        assert evidence is not None, (path, problems)
+        out.append((str(path.relative_to(ROOT)), evidence))
+    return out
+
+
+def _decisive_changes(old, new, old_params: dict, new_params: dict) -> set[str] | None:
+    """The ids of the rules whose decisive parts differ between two versions (condition,
+    verdict, severity, subject, exceptions) or that read a parameter value or a lexicon
+    that differs; None when priors are declared, which every weighing reads."""
+    if old.priors or new.priors:
+        return None
+    out, names = set(), set()
+    for change in compare_rulesets(old, new):
+        if change.section == "lexicons":
+            names.add(change.item)
+        if change.section == "rules" and change.field in ("", "when", "verdict", "severity",
+                                                          "applies_to", "priority"):
+            out.add(change.item.split(" unless ")[0])
+    names |= {k for k in old_params.keys() | new_params.keys()
+              if old_params.get(k) != new_params.get(k)}
+    for rule in old.rules + new.rules:
+        read = set()
+        for part in (rule, *rule.exceptions):
+            if part.condition is not None:
+                read |= set(re.findall(r"[A-Za-z_][\w-]*", unparse(part.condition)))
+        if read & names:
+            out.add(rule.id)
+    return out
+
+
+class _DayBeforeAndDayOf:
+    """Decisions of one engine on the bundled rule sets, the day before a version takes
+    over and the day it does, weighed only where the outcome can differ.
+
+    The fast path (Kleene's logic, no weighing) says when it cannot: if every rule set in
+    force gives the same results on both days, and every rule whose decisive parts
+    changed is settled (holds or surely does not) on both, then it stays settled and the
+    same on every branch the weighing could take, because assuming an unknown fact only
+    settles more; so the weighed outcome is the same too. Everything else is decided in
+    full."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.outcomes: dict = {}
+        self.decisive: dict = {}  # the rules a change touches, by version pair
+
+    def outcome(self, name: str, evidence, day: datetime.date) -> str:
+        # Keyed by what is in force rather than by the date: the day one version takes
+        # over and the day before the next one are usually judged by the same rule sets.
+        state = tuple((r.id, r.version, tuple(sorted(r.parameter_values(day).items())))
+                      for r in self.engine.rulesets_for(evidence.platform, day))
+        if (name, state) not in self.outcomes:
+            self.outcomes[name, state] = self.engine.check(evidence, day, explain=False).outcome
+        return self.outcomes[name, state]
+
+    def flips(self, corpus, new, first: bool = False) -> dict[str, tuple[str, str]]:
+        """The decisions of `corpus` that flip on the day `new` takes over; with `first`,
+        only the first found."""
+        day = new.effective_from
+        eve = day - datetime.timedelta(days=1)
+        out = {}
+        for name, evidence in corpus:
+            if not new.covers(evidence.platform) or self._surely_same(evidence, eve, day):
+                continue
+            before, after = self.outcome(name, evidence, eve), self.outcome(name, evidence, day)
+            if before != after:
+                out[name] = (before, after)
+                if first:
+                    break
+        return out
+
+    def _surely_same(self, evidence, eve: datetime.date, day: datetime.date) -> bool:
+        before = {run.ruleset.id: run for run in self.engine.run(evidence, eve)[0]}
+        after = {run.ruleset.id: run for run in self.engine.run(evidence, day)[0]}
+        if before.keys() != after.keys():
+            return False
+        for ruleset_id, old_run in before.items():
+            new_run = after[ruleset_id]
+            old, new = old_run.ruleset, new_run.ruleset
+            if old.version == new.version and old_run.params == new_run.params:
+                continue
+            key = (old.id, old.version, new.version, repr(sorted(old_run.params.items())),
+                   repr(sorted(new_run.params.items())))
+            if key not in self.decisive:
+                self.decisive[key] = _decisive_changes(old, new, old_run.params, new_run.params)
+            changed = self.decisive[key]
+            if changed is None:
+                return False
+            old_results = {(r.rule, r.post): r for r in old_run.evaluation.results}
+            new_results = {(r.rule, r.post): r for r in new_run.evaluation.results}
+            for key in old_results.keys() | new_results.keys():
+                a, b = old_results.get(key), new_results.get(key)
+                if key[0] in changed:
+                    # A rule that surely does not hold counts as one that is not there.
+                    if (a.holds if a else False) is None or (b.holds if b else False) is None:
+                        return False
+                    if (a.holds if a else False) != (b.holds if b else False):
+                        return False
+                elif (a is None) != (b is None) or (a and (a.fires, a.holds, a.exceptions)
+                                                    != (b.fires, b.holds, b.exceptions)):
+                    return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def day_before_and_day_of(engine) -> _DayBeforeAndDayOf:
+    return _DayBeforeAndDayOf(engine)
+
+
+@pytest.fixture(scope="module")
+def fixtures_and_cases() -> tuple[list, list]:
+    """The fixtures with an expected decision, and the validation cases."""
+    return _corpus(fixture_paths()), _corpus(sorted(VALIDATION.rglob("*.json")))
+
+
+def _rulesets_with_versions() -> list[str]:
+    """The id of each rule set of these platforms that has more than one version, from
+    the folders (one folder a rule set, named after it), without loading them."""
+    return sorted(f"{folder.parent.name}.{folder.name}" for platform in PLATFORMS
+                  for folder in (RULES / platform).iterdir()
+                  if len(list(folder.glob("*.yaml"))) > 1)
+
+
+@pytest.mark.parametrize("ruleset_id", _rulesets_with_versions())
+def test_every_version_change_that_flips_a_decision_has_a_fixture_that_flips(
+        engine, day_before_and_day_of, fixtures_and_cases, ruleset_id):
+    """Over the fixtures and the validation cases, each version change of a platform's
+    policy or enforcement rule set that flips some decision on the day it takes over
+    flips at least one fixture with an expected decision: the change is shown by an
+    example, not only by a real case that happens to cross it. (The cases are read only
+    for the changes that flip no fixture: one flip settles a change.)"""
+    fixtures, cases = fixtures_and_cases
+    platform = ruleset_id.split(".")[0]
+    changes = [c for c in _version_changes(engine.registry, platform) if c[1].id == ruleset_id]
+    assert changes, f"{ruleset_id}: no versions of a policy or enforcement rule set"
+    unshown = {}
+    for old, new in changes:
+        if day_before_and_day_of.flips(fixtures, new, first=True):
+            continue
+        flips = day_before_and_day_of.flips(cases, new)
+        if flips:
+            unshown[f"{new.id} {old.version} -> {new.version}"] = flips
+    assert not unshown, f"version changes no fixture shows flipping: {unshown}"
+
+
+def _takes_over_alone(registry, new) -> bool:
+    """Whether nothing but `new` changes for its platform on the day it takes over."""
+    day = new.effective_from
+    for ruleset in registry:
+        if ruleset.id != new.id and ruleset.covers(new.platform):
+            dates = {ruleset.effective_from, ruleset.effective_until}
+            dates |= {start for p in ruleset.parameters.values() for start, _ in p.values}
+            if day in dates:
+                return False
+    return True
+
+
+# A couple of changes for each platform, each of which flips fixtures: diff is run on
+# these; the test above covers every change with the cheaper day-before, day-of reading.
+# (Meta's human-exploitation policy has its own tests above.)
+ON_THE_DAY = [("tiktok.account-enforcement", "2023-02-02"), ("tiktok.human-smuggling", "2020-01-08"),
+              ("youtube.strikes", "2019-02-25"), ("telegram.terms-of-service", "2024-09-24")]
+# Changes on a day another rule set of the platform also changes: judged on the date diff
+# documents, with only one version of the rule set left.
+DOCUMENTED_DATE = [("x.enforcement", "2019-04-01"), ("tiktok.human-smuggling", "2024-05-17")]
+
+
+def _pair(registry, ruleset_id: str, version: str) -> tuple:
+    versions = sorted(registry.versions(ruleset_id), key=lambda r: r.effective_from)
+    index = next(i for i, r in enumerate(versions) if r.version == version)
+    return versions[index - 1], versions[index]
+
+
+def _fixture_corpus(new) -> list:
+    return [(fixture_id(path), evidence) for path, evidence in _covered_fixtures(new)]
+
+
+@pytest.mark.parametrize(("ruleset_id", "version"), ON_THE_DAY)
+def test_on_the_day_a_version_takes_over_diff_flips_what_the_bundled_rule_sets_flip(
+        engine, day_before_and_day_of, ruleset_id, version):
+    old, new = _pair(engine.registry, ruleset_id, version)
+    assert _takes_over_alone(engine.registry, new), f"{ruleset_id} {version} shares its day"
+    corpus = _fixture_corpus(new)
+    expected = day_before_and_day_of.flips(corpus, new)
+    assert expected, "the change flips no fixture: this test would prove nothing"
+    report = compare_corpus(old, new, engine.registry, ((n, e, []) for n, e in corpus),
+                            as_of=new.effective_from)
+    assert {c.evidence: (c.old.outcome, c.new.outcome) for c in report.flips} == expected
+
+
+@pytest.mark.parametrize(("ruleset_id", "version"), DOCUMENTED_DATE)
+def test_diff_lists_the_flips_of_one_version_change_on_any_platform(engine, ruleset_id,
+                                                                      version):
+    # Each version as its own file declares it, open-ended, as `takedown diff` reads it.
+    platform, name = ruleset_id.split(".", 1)
+    versions = [v.version for v in _pair(engine.registry, ruleset_id, version)]
+    old, new = (load_ruleset(RULES / platform / name / f"{v}.yaml")[0] for v in versions)
+    others = [r for r in engine.registry if r.id != ruleset_id]
+    old_engine = Engine(Registry(others + [old]))
+    new_engine = Engine(Registry(others + [new]))
+    corpus = _fixture_corpus(new)
+    expected = {}
+    for name, evidence in corpus:
+        day = max(evidence.submitted, old.effective_from, new.effective_from)
+        before = old_engine.check(evidence, day, explain=False).outcome
+        after = new_engine.check(evidence, day, explain=False).outcome
+        if before != after:
+            expected[name] = (before, after)
+    assert expected, "the change flips no fixture: this test would prove nothing"
+    report = compare_corpus(old, new, engine.registry, ((n, e, []) for n, e in corpus))
+    assert {c.evidence: (c.old.outcome, c.new.outcome) for c in report.flips} == expected
