@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 # `make fuzz`: seconds per fuzz target, and trees in the compiled == reference test (each
-# on 13 pieces of evidence: 4,500 make over 100,000 pairs).
+# on 19 pieces of evidence: 4,500 make over 100,000 pairs).
 FUZZ_SECONDS ?= 300
 DIFFERENTIAL_TREES ?= 4500
 LONG := TAKEDOWN_DRILLS=long TAKEDOWN_DRILL_OUT=out/drills
