@@ -1,16 +1,23 @@
 # `make run` sets everything up and runs the main job on the bundled rule sets and
 # fixtures; `make test` sets up and runs the linters and the tests. Both need nothing
-# but Python 3.11 or newer.
+# but Python 3.11 or newer. `make fuzz` and `make drills` are the long reliability runs
+# (docs/reliability.md): minutes, not seconds.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+# `make fuzz`: seconds per fuzz target, and trees in the compiled == reference test (each
+# on 19 pieces of evidence: 4,500 make over 100,000 pairs).
+FUZZ_SECONDS ?= 300
+DIFFERENTIAL_TREES ?= 4500
+LONG := TAKEDOWN_DRILLS=long TAKEDOWN_DRILL_OUT=out/drills
 # The fixtures with the decision each expects, and the responses in fixtures/responses.csv;
 # fixtures/nca-2020 is a scenario of its own, replayed below.
 FIXTURE_DIRS := $(filter-out fixtures/nca-2020/,$(sort $(wildcard fixtures/*/)))
 
-.PHONY: run test lint bench bench-extraction clean
+.PHONY: run test lint fuzz drills bench bench-extraction clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +26,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(FUZZ_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	touch $(FUZZ_STAMP)
 
 run: $(STAMP)
 	@echo "== lint: every bundled rule set =="
@@ -59,6 +70,19 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# Every fuzz target under atheris for FUZZ_SECONDS (corpus, crashes and logs in out/fuzz/),
+# then compiled rules against the reference interpreter on over 100,000 pairs.
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) --work out/fuzz --json out/fuzz/results.json
+	$(LONG) TAKEDOWN_DIFFERENTIAL_TREES=$(DIFFERENTIAL_TREES) $(BIN)/python -m pytest -p no:cacheprovider \
+		-s tests/rules/test_properties.py -k reference
+
+# The long forms of the drills: kill -9 of record and import 50 times each, four
+# concurrent writers for 250 rounds each, the disk-full drill (figures in out/drills/).
+drills: $(STAMP)
+	$(LONG) $(BIN)/python -m pytest -p no:cacheprovider -s \
+		tests/audit/test_crash.py tests/audit/test_concurrency.py tests/audit/test_disk_full.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rules import nodes as n
@@ -27,12 +28,13 @@ from rules import vocabulary
 from rules.checker import SCOPE_ROOTS, Scope
 from rules.lexicon import Lexicon
 from rules.parser import parse
+from rules.ruleset import Parameter
 
 __all__ = [
     "POST_RULE", "PAGE_RULE", "RULES", "LEXICON", "LEXICONS", "PARAMETERS",
     "PARAMETER_VALUES", "LEVELS", "scope", "is_writable", "literals", "conditions",
     "quantified", "memberships", "counts", "ratios", "values", "Evidence", "evidence",
-    "unknowns", "resolve", "resolutions",
+    "unknowns", "resolve", "resolutions", "dated_parameters", "evidence_pool",
 ]
 
 # The rule set the generated conditions live in: two rules to ask `violates` about,
@@ -580,3 +582,46 @@ def resolutions(ev: Evidence, *trees: n.Node) -> st.SearchStrategy[tuple[Locatio
     if relevant:
         choice = _choice(*[st.sampled_from(relevant)] * 3, choice)
     return st.tuples(choice, st.booleans())
+
+
+@cache
+def evidence_pool(size: int, max_posts: int = 6) -> tuple[Evidence, ...]:
+    """`size` pieces of evidence, the same on every run: what a test runs many trees on
+    when drawing fresh evidence for each would cost more than the test itself."""
+    found: list[Evidence] = []
+
+    @settings(max_examples=size, database=None, derandomize=True, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(evidence(max_posts))
+    def draw(ev):
+        found.append(ev)
+
+    draw()
+    return tuple(found)
+
+
+# --- dated parameters ----------------------------------------------------------------------------
+
+_PARAMETER_UNITS = {"min_followers": "count", "share_threshold": "ratio",
+                    "price_floor": "money", "recent_window": "days"}
+_parameter_values = {
+    "count": _evidence_counts,
+    "ratio": st.sampled_from((0, 0.05, 0.5, 1)) | st.floats(0, 1),
+    "money": _evidence_money,
+    "days": st.integers(0, 400).map(lambda days: datetime.timedelta(days=days)),
+}
+
+
+@st.composite
+def dated_parameters(draw) -> dict:
+    """The values of `PARAMETERS` on a day drawn with them, each read from a table of one
+    to three dated values, as a rule set holds them (the first starts on or before the
+    day; the others before or after it)."""
+    day = draw(_evidence_dates)
+    values = {}
+    for name, unit in _PARAMETER_UNITS.items():
+        starts = {draw(st.dates(_FIRST_DAY, day))}
+        starts |= set(draw(st.lists(_evidence_dates, max_size=2)))
+        table = tuple((start, draw(_parameter_values[unit])) for start in sorted(starts))
+        values[name] = Parameter(name, unit, table).value_on(day)
+    return values

@@ -1,7 +1,8 @@
 """The laws of the rule language, checked on generated conditions and evidence.
 
 - the strategies draw only well-typed conditions (the checker finds nothing to say);
-- compiled code and the reference interpreter agree on every condition and count;
+- compiled code and the reference interpreter agree on every condition and count, with
+  unknown facts, intervals and dated parameters (`make fuzz` checks over 100,000 pairs);
 - three-valued logic is Kleene's, in the runtime and in evaluated conditions;
 - learning a fact never overturns a settled result (monotonicity), and counts only
   narrow within their bounds;
@@ -11,6 +12,8 @@
 import functools
 import itertools
 import math
+import os
+from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,13 +27,16 @@ from rules.parser import parse
 from rules.printer import unparse
 from rules.reference import evaluate
 from rules.runtime import Interval, and3, not3, or3
+from tests.drills import report, size
 from tests.rules.strategies import (
     LEVELS,
     LEXICONS,
     PARAMETER_VALUES,
     conditions,
     counts,
+    dated_parameters,
     evidence,
+    evidence_pool,
     literals,
     memberships,
     quantified,
@@ -45,6 +51,15 @@ from tests.rules.strategies import (
 LAWS = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 EVALUATION = settings(LAWS, max_examples=120)
+# Compiled == reference: each tree drawn runs on one day's values of dated parameters, on
+# the evidence drawn with it and on POOLED pieces from a pool drawn once (drawing is the
+# cost). `make test` checks some 600 (tree, evidence) pairs; `make fuzz` runs the long
+# form, 2 x 4,500 trees on 19 pieces each: over 100,000 pairs that compare a value (a
+# post rule on evidence without posts compares none, and is not counted).
+DIFFERENTIAL = settings(LAWS, max_examples=size(
+    120, int(os.environ.get("TAKEDOWN_DIFFERENTIAL_TREES", 4_500))))
+POOLED = size(3, 18)
+POOL = size(20, 600)
 
 levels = st.sampled_from(LEVELS)
 
@@ -139,29 +154,62 @@ def test_generated_counts_and_ratios_pass_the_checker(data):
 
 # --- compiled code == reference interpreter --------------------------------------------------
 
-@EVALUATION
-@given(st.data(), evidence())
-def test_compiled_conditions_equal_the_reference(data, ev):
+@dataclass
+class Differential:
+    """The pooled evidence, and a count of what was compared."""
+
+    pool: tuple
+    counts: dict = field(default_factory=lambda: dict.fromkeys(
+        ("trees", "pairs", "subjects", "unknown", "intervals"), 0))
+
+
+@pytest.fixture(scope="module")
+def differential():
+    """The pool (drawn here: hypothesis draws nothing inside a test) and the counts,
+    reported once both tests are done."""
+    found = Differential(evidence_pool(POOL))
+    yield found
+    report("compiled-vs-reference", found.counts)
+
+
+def _compare(data, ev, tree: n.Node, level: str, differential: Differential) -> None:
+    """The tree's values, compiled and interpreted, on `ev` and on pooled evidence."""
+    params = data.draw(dated_parameters())
+    pool = differential.pool
+    others = data.draw(st.lists(st.sampled_from(pool), min_size=POOLED, max_size=POOLED))
+    functions, _ = compile_conditions([("x", tree)], LEXICONS)
+    counts = differential.counts
+    counts["trees"] += 1
+    for one in (ev, *others):
+        verdicts = one.verdicts()
+        for post in one.subjects(level):
+            fast = functions["x"](post, one.page, one.request, params, verdicts)
+            slow = evaluate(tree, {"post": post, "page": one.page, "request": one.request},
+                            params, verdicts, LEXICONS)
+            assert same(fast, slow), (unparse(tree), params, fast, slow)
+            counts["subjects"] += 1
+            counts["unknown"] += slow is None
+            counts["intervals"] += type(slow) is Interval
+        counts["pairs"] += bool(one.subjects(level))  # a post rule on no posts compares nothing
+
+
+@DIFFERENTIAL
+@given(data=st.data(), ev=evidence())
+def test_compiled_conditions_equal_the_reference(data, ev, differential):
     level = data.draw(levels)
     tree = checked(reparsed(data.draw(conditions(level))), level)
-    fast = compiled({"c": tree}, level, ev)["c"]
     slow = interpreted({"c": tree}, level, ev)["c"]
     assert all(type(v) is bool or v is None for v in slow), slow
-    assert len(fast) == len(slow)
-    for a, b in zip(fast, slow, strict=True):
-        assert same(a, b), (unparse(tree), fast, slow)
+    _compare(data, ev, tree, level, differential)
 
 
-@EVALUATION
-@given(st.data(), evidence())
-def test_compiled_counts_and_ratios_equal_the_reference(data, ev):
+@DIFFERENTIAL
+@given(data=st.data(), ev=evidence())
+def test_compiled_counts_and_ratios_equal_the_reference(data, ev, differential):
     level = data.draw(levels)
     tree = checked(reparsed(data.draw(counts(level) | ratios(level))), level,
                    expect_condition=False)
-    fast = compiled({"x": tree}, level, ev)["x"]
-    slow = interpreted({"x": tree}, level, ev)["x"]
-    for a, b in zip(fast, slow, strict=True):
-        assert same(a, b), (unparse(tree), fast, slow)
+    _compare(data, ev, tree, level, differential)
 
 
 # --- Kleene's three-valued logic -------------------------------------------------------------
