@@ -335,7 +335,7 @@ def cmd_check(args) -> int:
     status = EXIT_OK
     decisions = []
     rows = [("evidence", "platform", "as of", "outcome", "likelihood", "rules that hold")]
-    extractor = _extractor(engine, args.extract)
+    extractor = extractor_for(engine, args.extract)
     for name, evidence, problems in evidence_inputs(args.evidence):
         if evidence is not None and extractor is not None:
             evidence, problems = with_extraction(extractor, evidence, args.extract)
@@ -407,7 +407,8 @@ def add_extract_arguments(parser) -> None:
                         "left them out; the decision lists them)")
 
 
-def _extractor(engine: Engine, mode: str):
+def extractor_for(engine: Engine, mode: str):
+    """The extractor `--extract`/`--no-extract` ask for: None for off."""
     if mode == "off":
         return None
     from engine.extraction import Extractor
@@ -480,7 +481,7 @@ def _check_batch(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    extractor = _extractor(engine, args.extract)
+    extractor = extractor_for(engine, args.extract)
     try:
         stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
     except OSError as error:
@@ -543,7 +544,7 @@ def cmd_explain(args) -> int:
     if isinstance(engine, int):
         return engine
     _, evidence, problems = next(evidence_inputs([args.evidence]))
-    extractor = _extractor(engine, args.extract)
+    extractor = extractor_for(engine, args.extract)
     if evidence is not None and extractor is not None:
         evidence, problems = with_extraction(extractor, evidence, args.extract)
     if evidence is None:

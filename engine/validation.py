@@ -248,7 +248,7 @@ def register(sub) -> None:
 
 
 def cmd_validate(args) -> int:
-    from engine.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, engine_for
+    from engine.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, engine_for, extractor_for
 
     directory = Path(args.directory) if args.directory else DEFAULT_CORPUS
     if not directory.is_dir():
@@ -257,11 +257,7 @@ def cmd_validate(args) -> int:
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    extractor = None
-    if args.extract != "off":
-        from engine.extraction import Extractor
-
-        extractor = Extractor.from_rulesets(engine.registry)
+    extractor = extractor_for(engine, args.extract)
     from engine.progress import track
 
     results = validate(engine, directory, extractor, args.extract,
