@@ -94,7 +94,7 @@ def server(rules_dir, tmp_path_factory):
 
 def takedown_check_json(path: Path, rules_dir: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "check", str(path), "--format",
-                           "json", "--rules", str(rules_dir)],
+                           "json", "--rules", str(rules_dir), "--no-extract"],
                           capture_output=True, check=True, timeout=120)
     return json.loads(done.stdout)
 
