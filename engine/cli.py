@@ -20,6 +20,7 @@ import rules
 from engine.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
 from engine.evaluation import Engine, NoRulesetInForce, RulesError
 from engine.evidence import Evidence, load_evidence, parse_evidence
+from engine.extraction import with_extraction
 from engine.render import render_decision, render_table, render_trace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EVIDENCE, EXIT_RULES = 0, 1, 2, 3, 4
@@ -414,13 +415,6 @@ def extractor_for(engine: Engine, mode: str):
     from engine.extraction import Extractor
 
     return Extractor.from_rulesets(engine.registry)
-
-
-def with_extraction(extractor, evidence: Evidence,
-                    mode: str = "all") -> tuple[Evidence | None, list]:
-    from engine.extraction import with_extraction
-
-    return with_extraction(extractor, evidence, mode)
 
 
 def cmd_extract(args) -> int:
