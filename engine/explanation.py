@@ -32,8 +32,10 @@ from engine.decision import (
 from engine.evidence import Evidence
 from engine.probability import (
     Expansion,
+    condition_facts,
     conditioned,
     field_type,
+    is_absent,
     is_weighable,
     label_of,
     label_type,
@@ -298,12 +300,21 @@ def _groups(evidence: Evidence, runs: list, weighing) -> dict[str, list[str]]:
     tests answer, whatever the logic otherwise waits on)."""
     groups: dict[str, list[str]] = {}
     found = list(weighing.facts if weighing else ()) + _unweighable(evidence, runs)
-    found += _asked_if_known(evidence, runs)
+    found += _asked_if_known(evidence, runs) + _conditioning(evidence, runs, weighing)
     for pointer in found:
         pointers = groups.setdefault(label_of(pointer), [])
         if pointer not in pointers:
             pointers.append(pointer)
     return groups
+
+
+def _conditioning(evidence: Evidence, runs: list, weighing) -> list[str]:
+    """Unknown facts that no rule waits on but that the conditions of the priors the
+    weighing used read: establishing one changes the probabilities it weighed with."""
+    if weighing is None:
+        return []
+    return [p for p in condition_facts(runs, weighing.facts, len(evidence.posts))
+            if p not in weighing.facts and _absent(evidence, p)]
 
 
 def _asked_if_known(evidence: Evidence, runs: list) -> list[str]:
@@ -332,17 +343,8 @@ def _asked_if_known(evidence: Evidence, runs: list) -> list[str]:
 
 
 def _absent(evidence: Evidence, pointer: str) -> bool:
-    node: Any = evidence.document
-    for part in pointer.strip("/").split("/"):
-        if isinstance(node, list):
-            node = node[int(part)] if int(part) < len(node) else None
-        elif isinstance(node, Mapping):
-            node = node.get(part)
-        else:
-            return True
-        if node is None:
-            return True
-    return node == "none" and False
+    return is_absent(evidence.request if pointer.startswith("/request") else evidence.target,
+                     pointer)
 
 
 def _unweighable(evidence: Evidence, runs: list) -> list[str]:
@@ -397,19 +399,23 @@ class _WhatIf:
             self.rows = truths(engine, evidence, self.day, decision.platform, weighing,
                                list(dict.fromkeys(list(weighing.facts) + list(pointers))))
         self.branched = set(weighing.facts) if weighing else set()
+        # Facts only priors' conditions read: the tree was weighed with those priors as
+        # the facts stand, so their what-ifs are weighed again.
+        self.conditioning = set(_conditioning(evidence, runs, weighing)) - self.branched
         self._root: Expansion | None = None
         self._root_node = None
 
     def effect(self, assumed: list[tuple[str, bool]]) -> tuple[Effect, float]:
         """The decision's outcome with `assumed` established, and the probability of the
         target's removal then (for escalations)."""
-        if set(p for p, _ in assumed) & self.branched and all(
-                p in self.rows[0] for p, _ in assumed):
+        facts = set(p for p, _ in assumed)
+        reweigh = bool(facts & self.conditioning)
+        if not reweigh and facts & self.branched and all(p in self.rows[0] for p, _ in assumed):
             full, chance, settled = conditioned(self.weighing, self.rows, assumed)
             if full:
                 return self._effect(assumed, full, chance, settled)
         chance = self._prior_chance(assumed)
-        if self._changes_nothing(assumed):
+        if not reweigh and self._changes_nothing(assumed):
             full = (self.weighing.distribution() if self.weighing else
                     {o: float(o == self.decision.bounds[0]) for o in OUTCOMES})
             return self._effect(assumed, full, chance, self.weighing is None)

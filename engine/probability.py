@@ -52,7 +52,8 @@ from engine.decision import OUTCOMES, outcome_of, rank
 from rules import nodes as n
 
 __all__ = ["Weighing", "Leaf", "Expansion", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "values_of",
-           "is_weighable", "unknown_reads", "MAX_EVALUATIONS", "DEFAULT_PRIOR", "OLD"]
+           "is_weighable", "is_absent", "unknown_reads", "condition_facts", "MAX_EVALUATIONS", "DEFAULT_PRIOR",
+           "OLD"]
 
 # Evaluations one weighing may run (each is one run of every rule set in force, about
 # 0.1 to 0.3 ms for a referral of a few posts).
@@ -193,7 +194,9 @@ def patched(record: Mapping, assignments: Iterable[tuple[str, Any]]) -> dict:
     return root
 
 
-def _is_absent(record: Mapping, pointer: str) -> bool:
+def is_absent(record: Mapping, pointer: str) -> bool:
+    """Whether the field at `pointer` (under /target or /request) is unknown in `record`,
+    the runtime target or request (where "none" already reads as every flag false)."""
     node: Any = record
     for part in pointer.strip("/").split("/")[1:]:
         if isinstance(node, list):
@@ -250,6 +253,61 @@ def unknown_reads(condition: n.Node | None, env: Mapping, params, verdicts,
     tracer = _UnknownReads(_asked_if_known(condition))
     rules.evaluate(condition, env, params, verdicts, lexicons, tracer)
     return tracer.reads
+
+
+def condition_facts(runs, facts: Iterable[str], posts: int) -> list[str]:
+    """The JSON pointers of the evidence fields that the conditions of the priors of
+    `facts` can read (`given:`), whatever their values: establishing one may change which
+    prior applies, and so the probabilities, without any rule reading it. A walk of the
+    conditions rather than a trace, so that fields past a short-circuit (`x is known and
+    x and y is known and y`) count too. Policy results are left out: they follow from
+    facts the rules read."""
+    out: dict[str, None] = {}
+    for fact in facts:
+        label = label_of(fact)
+        post = fact.split("/")[3] if fact.startswith("/target/posts/") else None
+        for _, prior in _priors(runs):
+            if prior.fact != label or prior.given is None:
+                continue
+            for root, names in _condition_paths(prior.given, {}):
+                if "policy" in names or not names:
+                    continue
+                rest = "".join("/" + name for name in names)
+                if root == "page":
+                    pointers = ["/target" + rest]
+                elif root == "request":
+                    pointers = ["/request" + rest]
+                elif root == "post":
+                    pointers = [f"/target/posts/{post}{rest}"] if post is not None else []
+                else:  # every post, through a quantifier over page.posts
+                    pointers = [f"/target/posts/{i}{rest}" for i in range(posts)]
+                for pointer in pointers:
+                    if is_weighable(field_type(pointer)):
+                        out[pointer] = None
+    return list(out)
+
+
+def _condition_paths(node: n.Node, bound: Mapping[str, bool]):
+    """(root, names) of each field a condition reads: root is `page`, `request`, `post`
+    or `posts` (a variable bound to each of the page's posts); fields of other bound
+    variables (an item of a list) are not single facts and are passed over."""
+    if isinstance(node, n.Quantifier):
+        yield from _condition_paths(node.collection, bound)
+        collection = node.collection
+        over_posts = isinstance(collection, n.Path) and tuple(collection.names) == ("page", "posts")
+        if node.condition is not None:
+            yield from _condition_paths(node.condition, {**bound, node.var: over_posts})
+        return
+    if isinstance(node, n.Path):
+        root, names = node.names[0], tuple(node.names[1:])
+        if root in bound:
+            if bound[root]:
+                yield "posts", names
+        elif root in ("page", "request", "post") and names[:1] != ("posts",):
+            yield root, names
+        return
+    for child in n.children(node):
+        yield from _condition_paths(child, bound)
 
 
 class _Node:
@@ -375,7 +433,7 @@ class Expansion:
     def _is_open(self, node: _Node, pointer: str) -> bool:
         # The posts themselves are what the evidence is about, never a fact to weigh.
         return (is_weighable(field_type(pointer)) and "/policy/" not in pointer
-                and pointer != "/target/posts" and _is_absent(node.record_for(pointer), pointer))
+                and pointer != "/target/posts" and is_absent(node.record_for(pointer), pointer))
 
     # Priors
 
