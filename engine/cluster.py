@@ -204,7 +204,8 @@ def _imports() -> tuple[Any, Any]:
 def check_batch(source: str | Path, output: str | Path, options: BatchOptions,
                 address: str = "local", client=None, output_format: str = "ndjson",
                 workers: int | None = None,
-                lines_per_partition: int = LINES_PER_PARTITION) -> Summary:
+                lines_per_partition: int = LINES_PER_PARTITION,
+                connect_timeout: str = "10s") -> Summary:
     """Decide every line (or row) of `source` on a Dask cluster and write the decisions to
     `output`, one file per partition, in the input's order within and across partitions.
 
@@ -231,9 +232,9 @@ def check_batch(source: str | Path, output: str | Path, options: BatchOptions,
             return _run(started, str(source), partitions, str(directory), options,
                         output_format)
     try:
-        connected = Client(address, timeout="10s")
+        connected = Client(address, timeout=connect_timeout)
     except (OSError, TimeoutError, ValueError) as error:
-        raise ClusterError("B002", f"no Dask scheduler answers at {address}: {error}",
+        raise ClusterError("B002", f"no Dask scheduler answers at {address} ({error})",
                            hint="start one (dask scheduler; dask worker ADDRESS) or use "
                            "--dask local") from None
     with connected:
