@@ -227,7 +227,7 @@ def check_batch(source: str | Path, output: str | Path, options: BatchOptions,
         from engine.batch import default_jobs
 
         with LocalCluster(n_workers=workers or default_jobs(), threads_per_worker=1,
-                          processes=True, dashboard_address=None) as local, \
+                          processes=True, dashboard_address=":0") as local, \
                 Client(local) as started:
             return _run(started, str(source), partitions, str(directory), options,
                         output_format)
