@@ -8,7 +8,7 @@ memory of the command with all its worker processes (summed, sampled every 50 ms
 /proc). The decisions are thrown away; the run fails if any line is not decided.
 
 Run: .venv/bin/python benchmarks/batch.py --posts 1000000 --jobs 1 2
-(`make bench-batch`). Time it alone: on a shared machine, under
+(`make bench-batch`); with `--dask`, on a local Dask cluster of 1 and 2 workers instead. Time it alone: on a shared machine, under
 `flock /tmp/takedown-bench.lock`.
 """
 
@@ -89,19 +89,25 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run(path: Path, jobs: int) -> tuple[float, int, int]:
-    """Seconds, peak resident bytes, and lines written by one batch run."""
+def run(path: Path, jobs: int, dask: bool = False) -> tuple[float, int, int]:
+    """Seconds, peak resident bytes, and lines written by one batch run (with `dask`, on a
+    local Dask cluster of `jobs` workers, its start and stop included)."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([str(TAKEDOWN), "check", "--batch", str(path),
-                                    "--jobs", str(jobs)], stdout=out)
+    command = [str(TAKEDOWN), "check", "--batch", str(path), "--jobs", str(jobs)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as parts:
+        if dask:
+            command += ["--dask", "local", "--output", parts]
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
         peak = 0
         while process.poll() is None:
             peak = max(peak, _tree_rss(process.pid))
             time.sleep(0.05)
         seconds = time.perf_counter() - start
-        out.seek(0)
-        written = sum(1 for _ in out)
+        if dask:
+            written = sum(1 for part in Path(parts).glob("part-*") for _ in part.open("rb"))
+        else:
+            out.seek(0)
+            written = sum(1 for _ in out)
     if process.returncode != 0:
         raise SystemExit(f"takedown check --batch exited {process.returncode}")
     return seconds, peak, written
@@ -111,6 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, os.cpu_count() or 1])
+    parser.add_argument("--dask", action="store_true",
+                        help="run on a local Dask cluster of N workers for each N in --jobs")
     parser.add_argument("--work", type=Path, default=None,
                         help="where to write the corpora (default: a temporary directory)")
     args = parser.parse_args()
@@ -118,13 +126,13 @@ def main() -> None:
         work = args.work or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         print(f"load before: {os.getloadavg()[0]:.2f}")
-        print("| posts | requests | jobs | seconds | requests/s | posts/s | peak RSS |")
+        print(f"| posts | requests | {'workers' if args.dask else 'jobs'} | seconds | requests/s | posts/s | peak RSS |")
         print("|---|---|---|---|---|---|---|")
         for posts in (args.posts // 2, args.posts):
             path = work / f"batch-{posts}.ndjson"
             lines, total = write_corpus(path, posts)
             for jobs in args.jobs:
-                seconds, peak, written = run(path, jobs)
+                seconds, peak, written = run(path, jobs, args.dask)
                 assert written == lines, f"{written} decisions for {lines} lines"
                 print(f"| {total:,} | {lines:,} | {jobs} | {seconds:.1f} | "
                       f"{lines / seconds:,.1f} | {total / seconds:,.1f} | "
