@@ -141,9 +141,9 @@ def check_lines(lines: Iterable[Line], options: BatchOptions, jobs: int = 1,
 
     With `jobs` above 1 the lines go in chunks of `options.chunk` to a pool of `jobs`
     processes, at most `jobs * options.window` chunks in flight: the input is read no
-    further ahead than that. `engine` (only for `jobs == 1`) reuses one already built.
-    Raises `RulesError` when the rule sets have errors (in this process, before any line
-    is read)."""
+    further ahead than that. `engine`, one already built from `options`, is used as it is
+    by a single process; without it, the rule sets are loaded here first, so that their
+    errors raise `RulesError` once, in this process, before any line is read."""
     if jobs <= 1:
         decider = _Decider(options, engine)
         for number, line in lines:

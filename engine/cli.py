@@ -509,8 +509,7 @@ def _check_batch(args) -> int:
     status = EXIT_OK
     out = sys.stdout
     with stream:
-        answers = batch.check_lines(batch.read_lines(stream), options, jobs,
-                                    engine=engine if jobs == 1 else None)
+        answers = batch.check_lines(batch.read_lines(stream), options, jobs, engine)
         for _number, line, line_status in track(answers, "checked", unit=" requests"):
             out.write(line + "\n")
             status = max(status, line_status)
