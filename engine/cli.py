@@ -327,6 +327,9 @@ def _short(name: str) -> str:
 def cmd_check(args) -> int:
     if args.batch:
         return _check_batch(args)
+    if args.jobs is not None or args.dask or args.output:
+        print("takedown check: --jobs, --dask and --output go with --batch", file=sys.stderr)
+        return EXIT_USAGE
     if not args.evidence:
         print("takedown check: name at least one evidence file (or use --batch)", file=sys.stderr)
         return EXIT_USAGE

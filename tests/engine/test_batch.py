@@ -81,3 +81,9 @@ def test_jobs_below_one_is_a_usage_error(tmp_path: Path, capsys, jobs: str):
     source = write(tmp_path / "requests.ndjson", batch_lines()[:1])
     assert main(["check", "--batch", str(source), "--jobs", jobs]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--jobs", "2"], ["--dask", "local"], ["--output", "out"]])
+def test_batch_options_without_batch_are_a_usage_error(capsys, option: list):
+    assert main(["check", str(META / NAMES[0]), *option]) == 2
+    assert "go with --batch" in capsys.readouterr().err
