@@ -17,7 +17,7 @@ LONG := TAKEDOWN_DRILLS=long TAKEDOWN_DRILL_OUT=out/drills
 # fixtures/nca-2020 is a scenario of its own, replayed below.
 FIXTURE_DIRS := $(filter-out fixtures/nca-2020/,$(sort $(wildcard fixtures/*/)))
 
-.PHONY: run test lint fuzz drills bench bench-extraction clean
+.PHONY: run test lint fuzz drills bench bench-extraction bench-batch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,12 @@ bench: $(STAMP)
 
 bench-extraction: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
+
+# check --batch: throughput and peak RSS at BATCH_POSTS posts and half as many, with 1
+# process and with one per core (README, docs/scale.md); hours at the full 1,000,000.
+BATCH_POSTS ?= 1000000
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/batch.py --posts $(BATCH_POSTS) --jobs 1 $$(nproc)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -12,13 +12,12 @@ import datetime
 import importlib
 import json
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import rules
 from engine.documents import explanation_json, no_ruleset_diagnostic, ruleset_json
-from engine.evaluation import Engine, NoRulesetInForce, RulesError
+from engine.evaluation import BEFORE_HISTORY_DAYS, Engine, NoRulesetInForce, RulesError
 from engine.evidence import Evidence, load_evidence, parse_evidence
 from engine.extraction import with_extraction
 from engine.render import render_decision, render_table, render_trace
@@ -80,7 +79,19 @@ def _parser() -> argparse.ArgumentParser:
                        "database's field names (docs/audit.md)")
     check.add_argument("--batch", metavar="FILE.ndjson",
                        help="one evidence document per line (- for stdin); writes one decision "
-                       "per line, in constant memory")
+                       "per line, in input order and constant memory, on every core")
+    check.add_argument("--jobs", type=int, metavar="N",
+                       help="with --batch, the processes to decide in (default: one per core); "
+                       "with --dask local, the workers")
+    check.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                       help="with --batch, decide on a Dask cluster (an address such as "
+                       "tcp://host:8786, or local for a cluster on this machine); needs "
+                       "--output and the dask extra (docs/scale.md)")
+    check.add_argument("--output", metavar="DIR",
+                       help="with --batch, write the decisions partitioned into DIR "
+                       "(part-00000.ndjson, ...) instead of to stdout; implies --dask local")
+    check.add_argument("--output-format", choices=("ndjson", "parquet"), default="ndjson",
+                       help="with --output, the format of the partitions")
     check.add_argument("--db", metavar="PATH", help="a case store (takedown audit): also give "
                        "the likelihood calibrated on the responses recorded there")
     add_extract_arguments(check)
@@ -316,6 +327,9 @@ def _short(name: str) -> str:
 def cmd_check(args) -> int:
     if args.batch:
         return _check_batch(args)
+    if args.jobs is not None or args.dask or args.output:
+        print("takedown check: --jobs, --dask and --output go with --batch", file=sys.stderr)
+        return EXIT_USAGE
     if not args.evidence:
         print("takedown check: name at least one evidence file (or use --batch)", file=sys.stderr)
         return EXIT_USAGE
@@ -472,62 +486,67 @@ def _render_extraction(name: str, block: dict) -> str:
 
 
 def _check_batch(args) -> int:
+    """`check --batch`: the command line's part is the arguments and the exit code;
+    engine.batch (one machine) and engine.cluster (a Dask cluster) do the work."""
+    from engine import batch
+    from engine.progress import track
+
+    if args.jobs is not None and args.jobs < 1:
+        print("takedown check: --jobs takes a number of processes, 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    options = batch.BatchOptions(
+        rules=(str(_rules_dir(args.rules)),), source=args.batch, as_of=args.as_of,
+        platform=args.platform, extract=args.extract,
+        before_history_days=0 if args.strict_dates else BEFORE_HISTORY_DAYS)
+    if args.dask or args.output:
+        return _check_on_cluster(args, options)
     engine = engine_for(args)
     if isinstance(engine, int):
         return engine
-    extractor = extractor_for(engine, args.extract)
     try:
         stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
     except OSError as error:
         print(f"takedown check: cannot read {args.batch}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    progress = _Progress(enabled=sys.stderr.isatty())
+    jobs = args.jobs or batch.default_jobs()
     status = EXIT_OK
     out = sys.stdout
     with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            name = f"{args.batch}:{number}"
-            evidence, problems = parse_evidence(line, name)
-            if evidence is not None and extractor is not None:
-                evidence, problems = with_extraction(extractor, evidence, args.extract)
-            if evidence is None:
-                record = {"line": number, "error": [d.as_json() for d in problems]}
-                status = max(status, EXIT_EVIDENCE)
-            else:
-                try:
-                    record = engine.check(evidence, args.as_of, args.platform).as_json()
-                except NoRulesetInForce as error:
-                    record = {"line": number, "error": [no_ruleset_diagnostic(error, name).as_json()]}
-                    status = max(status, EXIT_RULES)
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            progress.tick()
-    progress.done()
+        answers = batch.check_lines(batch.read_lines(stream), options, jobs, engine)
+        for _number, line, line_status in track(answers, "checked", unit=" requests"):
+            out.write(line + "\n")
+            status = max(status, line_status)
     return status
 
 
-class _Progress:
-    """A one-line counter with a rate on stderr, only when stderr is a terminal."""
+def _check_on_cluster(args, options) -> int:
+    from engine import cluster
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.count = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def tick(self) -> None:
-        self.count += 1
-        now = time.monotonic()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = self.count / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\r{self.count} requests checked ({rate:,.0f}/s)")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r{self.count} requests checked\n")
+    if not args.output:
+        print("takedown check: --dask writes partitioned decisions: name a directory with "
+              "--output DIR", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch == "-":
+        print("takedown check: --dask reads a file every worker can reach, not stdin",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if not Path(args.batch).exists():
+        print(f"takedown check: no such file: {args.batch}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = engine_for(args)  # rule-set errors are reported here, once
+    if isinstance(engine, int):
+        return engine
+    try:
+        summary = cluster.check_batch(args.batch, args.output, options,
+                                      address=args.dask or "local",
+                                      output_format=args.output_format,
+                                      workers=args.jobs)
+    except cluster.ClusterError as error:
+        print(rules.render_text([error.diagnostic], {}), file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{summary.lines} lines in {summary.partitions} partitions: {summary.decided} "
+          f"decided, {summary.errors} errors; written to {args.output}", file=sys.stderr)
+    return summary.status
 
 
 def cmd_explain(args) -> int:

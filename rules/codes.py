@@ -4,7 +4,8 @@ A code is a family letter and three digits and never changes meaning once publis
 Y the YAML file itself, S structure (JSON Schema), P expression syntax, N names,
 T types and units, R rules and exceptions, V versions and dates, L limits on untrusted
 input, W drafting advice, E evidence, X signal extraction, D statements of reasons from the
-EU DSA Transparency Database (`takedown audit import --format dsa-sor`). `takedown explain-code CODE` prints the entry.
+EU DSA Transparency Database (`takedown audit import --format dsa-sor`), B batches run on a Dask
+cluster (`takedown check --batch --dask`). `takedown explain-code CODE` prints the entry.
 Every code has a test that produces it (tests/rules/test_codes.py).
 """
 
@@ -271,6 +272,19 @@ _CODES = [
          "it is not recorded against any. It is listed with the cases, and written to "
          "--unmatched FILE when given; record its response by hand with takedown audit "
          "respond."),
+    # B: batches on a Dask cluster (engine.cluster)
+    Code("B001", "error", "Dask is not installed",
+         "--dask, --output and Parquet need the optional dask extra (distributed and "
+         "pyarrow), which a plain installation leaves out. Install it with pip install "
+         "'takedown[dask]'; batches on one machine need nothing more."),
+    Code("B002", "error", "no Dask scheduler answers at the address",
+         "The client could not connect to the scheduler within ten seconds. Check the "
+         "address (tcp://host:8786) and that the scheduler and its workers run, or use "
+         "--dask local for a cluster on this machine."),
+    Code("B003", "error", "the Parquet input cannot be read",
+         "A Parquet input holds one evidence document per row, as JSON text in a column "
+         "named evidence. The file could not be opened as Parquet, or it has no such column; "
+         "nothing was decided."),
 ]
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}
