@@ -15,8 +15,9 @@ then evaluate as many requests as needed:
 Every value is immutable and JSON-serialisable through `as_json()`.
 """
 
+from engine.api import Engine
 from engine.decision import OUTCOMES, UNDETERMINED, Decision
-from engine.evaluation import Engine, NoRulesetInForce, RulesError
+from engine.evaluation import NoRulesetInForce, RulesError
 from engine.evidence import Evidence, load_evidence, parse_evidence
 
 __all__ = ["Engine", "RulesError", "NoRulesetInForce", "Decision", "OUTCOMES", "UNDETERMINED",

@@ -25,8 +25,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.api import Engine
 from engine.documents import no_ruleset_diagnostic
-from engine.evaluation import BEFORE_HISTORY_DAYS, Engine, NoRulesetInForce
+from engine.evaluation import BEFORE_HISTORY_DAYS, NoRulesetInForce
 from engine.evidence import parse_evidence
 from engine.extraction import with_extraction
 

@@ -1,12 +1,11 @@
 """Evaluate evidence under the rule sets in force: the engine's main job.
 
-`Engine` loads and compiles rule sets once and then evaluates many requests. The fast
-path (`Engine.check(..., explain=False)`) runs the compiled rules and combines their
-results into an outcome and a likelihood, and nothing else; when the evidence leaves
-the outcome open, `engine.probability` weighs the outcomes over the unknown facts that
-matter. Explanations (reasons with evidence pointers and text spans, thresholds with
-their margins, exceptions, missing facts) come from `engine.explanation`, which re-runs
-only what it needs on the traced path.
+`Evaluator` loads and compiles rule sets once and then runs them on many requests:
+`run` evaluates every rule set in force, and `decide` combines the runs (with the
+weighing of what the evidence leaves open, from `engine.probability`) into the answer
+to the request. This is the fast path, and it knows nothing of explanations: `Engine`
+(engine/api.py), above the weighing and the explanation, puts the three together and
+adds the traced path when asked.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 import rules
 from engine.decision import (
@@ -37,9 +37,12 @@ from engine.decision import (
 )
 from engine.evidence import Evidence
 from engine.extraction.provenance import extracted_signals
-from engine.probability import Weighing, weigh
 
-__all__ = ["Engine", "RulesetRun", "RulesError", "NoRulesetInForce"]
+if TYPE_CHECKING:  # the weighing reads the evaluation, never the other way round
+    from engine.probability import Weighing
+
+__all__ = ["Evaluator", "RulesetRun", "RulesError", "NoRulesetInForce", "decide", "bounds_of",
+           "leaf_likelihood", "with_policy_results", "BEFORE_HISTORY_DAYS"]
 
 ENGINE = {"name": "takedown", "version": rules.__version__}
 
@@ -109,7 +112,7 @@ class RulesetRun:
 BEFORE_HISTORY_DAYS = 4 * 365
 
 
-class Engine:
+class Evaluator:
     """Rule sets loaded and compiled once, for many evaluations."""
 
     def __init__(self, registry: rules.Registry, before_history_days: int = BEFORE_HISTORY_DAYS):
@@ -119,7 +122,7 @@ class Engine:
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path],
-                   before_history_days: int = BEFORE_HISTORY_DAYS) -> Engine:
+                   before_history_days: int = BEFORE_HISTORY_DAYS) -> Self:
         """Load rule sets from files or directories; raises `RulesError` on errors."""
         registry, diagnostics = rules.load_registry(paths)
         if rules.has_errors(diagnostics):
@@ -180,44 +183,6 @@ class Engine:
                                    rules.run_rules(compiled, records, request, params),
                                    records, request, pointers))
         return runs, day, name
-
-    def check(self, evidence: Evidence, as_of: datetime.date | None = None,
-              platform: str | None = None, explain: bool = True,
-              missing: bool = True) -> Decision:
-        """Predict the platform's response to the request in `evidence`. `explain=False`
-        is the fast path; `missing=False` explains without searching for the missing
-        facts, which is most of what an explanation costs on partial evidence."""
-        runs, day, name = self.run(evidence, as_of, platform)
-        weighing = self.weigh(evidence, runs, day, name)
-        decision = decide(evidence, runs, day, name, weighing)
-        if explain:
-            from engine.explanation import explain as add_explanations
-
-            decision = add_explanations(self, evidence, runs, decision, weighing, missing)
-        return decision
-
-    def weigh(self, evidence: Evidence, runs: list[RulesetRun], day: datetime.date,
-              platform: str, assumed=()) -> Weighing | None:
-        """The outcomes weighed over the unknown facts that matter, or None when the
-        evidence (with the facts `assumed`) settles the outcome."""
-        if not assumed:
-            lower, upper = bounds_of(runs)
-            if lower == upper:
-                return None
-        return weigh(self, evidence, day, platform, runs, assumed)
-
-    def explain(self, evidence: Evidence, as_of: datetime.date | None = None,
-                platform: str | None = None) -> tuple[Decision, list]:
-        """The full decision and the evaluation trace of every rule, from one evaluation
-        (`takedown explain`)."""
-        from engine.explanation import explain as add_explanations
-        from engine.explanation import trace
-
-        runs, day, name = self.run(evidence, as_of, platform)
-        weighing = self.weigh(evidence, runs, day, name)
-        decision = add_explanations(self, evidence, runs, decide(evidence, runs, day, name, weighing),
-                                    weighing)
-        return decision, trace(evidence, runs)
 
 
 _STAGES = {kind: index for index, kind in enumerate(rules.KINDS)}

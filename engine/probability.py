@@ -49,6 +49,7 @@ from typing import Any
 
 import rules
 from engine.decision import OUTCOMES, outcome_of, rank
+from engine.evaluation import bounds_of, leaf_likelihood, with_policy_results
 from rules import nodes as n
 
 __all__ = ["Weighing", "Leaf", "Expansion", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "values_of",
@@ -494,8 +495,6 @@ def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
     `runs` are the evaluation of the evidence as it is (saves one evaluation);
     `assumed` are facts taken as given first (what-ifs), as (JSON pointer, value).
     """
-    from engine.evaluation import bounds_of, leaf_likelihood
-
     expansion = Expansion(engine, evidence, day, platform)
     assumed = tuple((p, _value(p, v, day)) for p, v in assumed)
     root = expansion.node(assumed, None if assumed else runs)
@@ -637,8 +636,6 @@ def _staged(node: _Node) -> Mapping:
     for run in node.runs:
         if run.ruleset.kind != "policy":
             return run.target
-    from engine.evaluation import with_policy_results
-
     return with_policy_results(node.target, node.runs, {})
 
 

@@ -28,10 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from engine.audit.records import ACTED, Case, Response, latest
+from engine.audit.store import open_store
 from engine.decision import ACTION_VERDICTS
 
 __all__ = ["PRIOR_STRENGTH", "Observation", "Estimate", "Calibration", "deciding_rule",
-           "observe", "beta_interval"]
+           "observe", "beta_interval", "StoreCalibration", "store_calibration"]
 
 PRIOR_STRENGTH = 10.0  # the declared confidence is worth this many recorded cases
 INTERVAL = 0.9
@@ -271,3 +272,44 @@ def beta_interval(a: float, b: float, mass: float = INTERVAL) -> tuple[float, fl
     """The central credible interval holding `mass` of Beta(a, b)."""
     tail = (1.0 - mass) / 2.0
     return _beta_quantile(a, b, tail), _beta_quantile(a, b, 1.0 - tail)
+
+
+# `takedown check --db`: the calibrated likelihood beside the rule-based one
+
+class StoreCalibration:
+    """What the responses recorded in a case store say about decisions: the fields
+    and the line a decision gains beside its rule-based likelihood."""
+
+    def __init__(self, calibration: Calibration):
+        self.calibration = calibration
+
+    def fields(self, document: Mapping) -> dict:
+        """The fields `takedown check --format json --db` adds to a decision."""
+        found = self.calibration.calibrate(document)
+        return {"calibrated_likelihood": found["likelihood"] if found else None,
+                "calibration": found["basis"] if found else None}
+
+    def annotate(self, text: str, document: Mapping, markdown: bool = False) -> str:
+        """The rendered decision with a line for the calibrated likelihood, under the
+        rule-based one."""
+        found = self.calibration.calibrate(document)
+        label = "**Calibrated likelihood**" if markdown else "Calibrated likelihood"
+        if found is None:
+            line = f"{label}: none yet (no recorded response bears on this request)"
+        else:
+            basis = found["basis"]
+            line = (f"{label}: {round(found['likelihood'] * 100)}% (from "
+                    f"{basis['cases']} recorded responses for {basis['kind']} {basis['group']}, "
+                    f"{basis['accepted']} acted on; estimate {round(basis['posterior_mean'] * 100)}%"
+                    f" against {round(basis['prior_mean'] * 100)}% declared)")
+        lines = text.split("\n")
+        at = next((i + 1 for i, x in enumerate(lines) if "Likelihood of acceptance" in x),
+                  len(lines))
+        return "\n".join(lines[:at] + [line] + lines[at:])
+
+
+def store_calibration(db: str) -> StoreCalibration:
+    """The calibration of the case store at `db` (a path or URL); raises the store's
+    `StoreError` when it cannot be opened."""
+    with open_store(db, create=False) as store:
+        return StoreCalibration(Calibration(observe(store.cases(), store.responses())))

@@ -16,10 +16,11 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+from engine.api import Engine
 from engine.audit.pointers import resolve_pointer
 from engine.audit.records import Case, Dispute, Response, latest
 from engine.decision import outcome_of, rank
-from engine.evaluation import Engine, NoRulesetInForce
+from engine.evaluation import NoRulesetInForce
 from engine.evidence import parse_evidence
 
 __all__ = ["STATUSES", "ASKED", "Finding", "Replay", "assess", "replay",

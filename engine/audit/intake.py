@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.api import Engine
 from engine.audit.records import Case
 from engine.audit.redaction import RedactionRule, mask_decision, redact
-from engine.evaluation import Engine
 from engine.evidence import Evidence, parse_evidence
 
 __all__ = ["IntakeError", "prepare_case"]

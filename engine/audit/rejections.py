@@ -21,10 +21,11 @@ from pathlib import Path
 
 import yaml
 
+from engine.api import Engine
 from engine.audit.consistency import ASKED, assess, leads_to
 from engine.audit.records import Case, Response, latest
 from engine.decision import ACTION_VERDICTS, rank
-from engine.evaluation import Engine, NoRulesetInForce
+from engine.evaluation import NoRulesetInForce
 from engine.evidence import parse_evidence
 
 __all__ = ["ReasonKind", "reason_kinds", "classify", "rejection_kind", "rule_states",

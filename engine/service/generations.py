@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rules
-from engine.evaluation import Engine, RulesError
+from engine.api import Engine
+from engine.evaluation import RulesError
 
 __all__ = ["Generation", "ReloadResult", "RuleStore"]
 

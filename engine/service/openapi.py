@@ -10,13 +10,12 @@ The document is also kept in the repository (openapi.json beside this file), for
 clients to generate code from and reviewers to read. A test fails when it drifts from
 what the code generates; to bring it up to date:
 
-    .venv/bin/python -m engine.service.openapi
+    .venv/bin/python -m engine.service
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -108,26 +107,3 @@ def install(app: FastAPI) -> None:
         return cached["document"]
 
     app.openapi = openapi
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Write the document to openapi.json (with --check, only say whether it drifted)."""
-    from engine.service.app import build_app
-
-    text = render(build_app())
-    if argv is None:
-        argv = sys.argv[1:]
-    if "--check" in argv:
-        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
-        if current != text:
-            print(f"{OPENAPI_PATH} is out of date: run python -m engine.service.openapi",
-                  file=sys.stderr)
-            return 1
-        return 0
-    OPENAPI_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {OPENAPI_PATH}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.cli import DEFAULT_RULES, main
+from engine.cli import main
+from engine.cli.common import DEFAULT_RULES
 from rules import rule_files
 
 META = DEFAULT_RULES / "meta" / "human-exploitation"

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from engine import Engine
-from engine.cli import COVERAGE_JSON, main
-from engine.coverage import Coverage, thresholds_of
-from engine.testing import run_tests
+from engine.authoring.coverage import Coverage, thresholds_of
+from engine.authoring.testing import run_tests
+from engine.cli import main
+from engine.cli.test import COVERAGE_JSON
 from rules import ExpressionOrigin, Scope, check_condition, load_registry, parse, unparse
 from rules import types as t
 from tests.engine.support import FIXTURES, RULES

@@ -2,7 +2,7 @@
 they turn.
 
 The decisive property: over the fixtures, `diff` lists exactly the decisions that the
-policy change flips. The expected flips are computed here without `engine.diffing`:
+policy change flips. The expected flips are computed here without `engine.authoring.diffing`:
 from rule-set directories (or registries) in which only one of the two versions is left,
 through `Engine.check`, on the date the documented rule gives; and, on the day a version
 takes over, from the bundled rule sets themselves, the day before against the day of the
@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, load_evidence
+from engine.authoring.diffing import compare_corpus, compare_rulesets, judgement_days
 from engine.cli import main
-from engine.diffing import compare_corpus, compare_rulesets, judgement_days
 from rules import Registry, changed_parts, load_ruleset, parse, unparse
 from tests.engine.support import (
     FIXTURES,

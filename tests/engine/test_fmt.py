@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Engine, NoRulesetInForce, load_evidence
+from engine.authoring.formatting import LINE_WIDTH, format_text
+from engine.authoring.testing import run_tests
 from engine.cli import main
-from engine.formatting import LINE_WIDTH, format_text
-from engine.testing import run_tests
 from rules import Registry, load_registry, load_text, parse, rule_files, unparse, unparse_pretty
 from tests.engine.support import FIXTURES, PINNED_RULES, fixture_paths
 from tests.rules.strategies import LEVELS, conditions

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
+from engine.authoring.validation import DEFAULT_CORPUS, summarise, validate
 from engine.cli import main
 from engine.extraction import Extractor
-from engine.validation import DEFAULT_CORPUS, summarise, validate
 
 # Agreement with the policy reading, over all cases and over those the source settles.
 FLOOR = 0.9

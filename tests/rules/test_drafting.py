@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import DEFAULT_RULES, main
+from engine.cli import main
+from engine.cli.common import DEFAULT_RULES
 from rules import load_registry, load_text
 from rules.drafting import COPIED_WORDS, STALE_AFTER_DAYS, check_drafting
 from tests.rules.test_codes import BASE, before_rules, changed, with_exceptions

@@ -27,7 +27,7 @@ def test_the_kept_document_is_the_generated_one():
     kept = OPENAPI_PATH.read_text(encoding="utf-8")
     assert json.loads(kept) == json.loads(generated), (
         "engine/service/openapi.json is out of date: run "
-        ".venv/bin/python -m engine.service.openapi")
+        ".venv/bin/python -m engine.service")
     assert kept == generated
 
 

@@ -17,25 +17,25 @@ describes the format). This module decides every case and measures:
 - settled cases the engine leaves `undetermined`, which should be none;
 
 and lists each disagreement with what the engine decided, why, and what it lacked.
-Nothing here prints but `cmd_validate`, the command-line face at the end.
+Nothing here prints: `takedown validate` is engine/cli/validate.py.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from engine.api import Engine
 from engine.decision import OUTCOMES, UNDETERMINED, Decision
-from engine.evaluation import Engine, NoRulesetInForce
+from engine.evaluation import NoRulesetInForce
 from engine.evidence import load_evidence
 from engine.extraction import with_extraction
 
-__all__ = ["CaseResult", "Summary", "validate", "summarise", "register", "DEFAULT_CORPUS"]
+__all__ = ["CaseResult", "Summary", "validate", "summarise", "render_text", "DEFAULT_CORPUS"]
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "validation"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "validation"
 REMOVALS = ("posts_removed", "page_removed")
 
 
@@ -228,48 +228,3 @@ def render_text(results: list[CaseResult], summary: Summary, directory: str) -> 
                        f"platform {r.actual}")
             out.append(f"      {r.why}")
     return "\n".join(out) + "\n"
-
-
-def register(sub) -> None:
-    """Add `takedown validate` to the command line."""
-    validate_parser = sub.add_parser(
-        "validate", help="compare decisions with real cases: agreement with the policy "
-        "reading and the platform's decision, Brier scores, disagreements")
-    validate_parser.add_argument("directory", nargs="?",
-                                 help="a folder of validation cases (default: validation/)")
-    validate_parser.add_argument("--rules", help="rule-set directory (default: the bundled rule sets)")
-    validate_parser.add_argument("--format", choices=("text", "json"), default="text")
-    from engine.cli import add_extract_arguments
-
-    add_extract_arguments(validate_parser)
-    validate_parser.add_argument("--floor", type=float, metavar="PERCENT",
-                                 help="exit 1 when agreement with the policy reading is under PERCENT")
-    validate_parser.set_defaults(run=cmd_validate)
-
-
-def cmd_validate(args) -> int:
-    from engine.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, engine_for, extractor_for
-
-    directory = Path(args.directory) if args.directory else DEFAULT_CORPUS
-    if not directory.is_dir():
-        print(f"takedown validate: no such directory: {directory}", file=sys.stderr)
-        return EXIT_USAGE
-    engine = engine_for(args)
-    if isinstance(engine, int):
-        return engine
-    extractor = extractor_for(engine, args.extract)
-    from engine.progress import track
-
-    results = validate(engine, directory, extractor, args.extract,
-                       lambda files: track(files, "validating", unit=" cases"))
-    summary = summarise(results)
-    if args.format == "json":
-        print(json.dumps({"summary": summary.as_json(), "cases": [asdict(r) for r in results]},
-                         ensure_ascii=False, indent=2))
-    else:
-        print(render_text(results, summary, str(args.directory or "validation/")), end="")
-    if args.floor is not None and 100 * summary.agreement < args.floor:
-        print(f"takedown validate: agreement {100 * summary.agreement:.1f}% is under the floor "
-              f"of {args.floor:g}%", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK

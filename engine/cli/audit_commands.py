@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import rules
-from engine import cli
 from engine.audit.calibration import Calibration, observe
 from engine.audit.consistency import case_report, replay
 from engine.audit.database import display_location
@@ -36,17 +35,26 @@ from engine.audit.reports import case_blocks, case_title, overview_blocks, overv
 from engine.audit.sheet import read_sheet
 from engine.audit.statements import read_statements
 from engine.audit.store import CaseStore, StoreError, copy_store, open_store
+from engine.cli.common import (
+    EXIT_EVIDENCE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_RULES,
+    EXIT_STORE,
+    EXIT_USAGE,
+    engine_for,
+    evidence_inputs,
+)
+from engine.documents import no_ruleset_diagnostic
 from engine.evaluation import NoRulesetInForce
 from engine.progress import track
 
 __all__ = ["cmd_record", "cmd_respond", "cmd_dispute", "cmd_import", "cmd_case", "cmd_report",
-           "cmd_verify", "cmd_migrate", "check_calibration", "CheckCalibration"]
+           "cmd_verify", "cmd_migrate"]
 
 
-EXIT_STORE = 5
 
-
-def _fail(message: str, code: int = cli.EXIT_USAGE) -> int:
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"takedown audit: {message}", file=sys.stderr)
     return code
 
@@ -57,7 +65,7 @@ def _store_failed(error: StoreError, prefix: str = "") -> int:
         return _fail(prefix + str(error))
     print(f"takedown audit: error[{error.code}]: {prefix}{error}\n  = hint: {error.hint}",
           file=sys.stderr)
-    return EXIT_STORE if error.code in ("A001", "A002", "A003", "A006") else cli.EXIT_USAGE
+    return EXIT_STORE if error.code in ("A001", "A002", "A003", "A006") else EXIT_USAGE
 
 
 def _store_command(command: Callable[..., int]) -> Callable[..., int]:
@@ -96,33 +104,33 @@ def cmd_record(args) -> int:
     missing = [p for p in args.evidence if p != "-" and not Path(p).exists()]
     if missing:
         return _fail(f"no such file or directory: {', '.join(missing)}")
-    engine = cli.engine_for(args)
+    engine = engine_for(args)
     if isinstance(engine, int):
         return engine
     store = _open(args)
     if isinstance(store, int):
         return store
     many = len(args.evidence) > 1 or any(Path(p).is_dir() for p in args.evidence)
-    status = cli.EXIT_OK
+    status = EXIT_OK
     prepared, names = [], []
     uncovered = 0
     with store:
-        inputs = cli.evidence_inputs(args.evidence, lambda files: track(
+        inputs = evidence_inputs(args.evidence, lambda files: track(
             files, "evaluating", unit=" files"))
         for name, evidence, problems in inputs:
             if evidence is None:
                 print(rules.render_text(problems, {}), file=sys.stderr)
-                status = max(status, cli.EXIT_EVIDENCE)
+                status = max(status, EXIT_EVIDENCE)
                 continue
             try:
                 prepared.append(prepare_case(engine, evidence, redaction, name))
                 names.append(name)
             except NoRulesetInForce as error:
-                print(rules.render_text([cli.no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
-                status = max(status, cli.EXIT_RULES)
+                print(rules.render_text([no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
+                status = max(status, EXIT_RULES)
                 uncovered += 1
             except IntakeError as error:
-                status = max(status, _fail(f"{name}: {error}", cli.EXIT_EVIDENCE))
+                status = max(status, _fail(f"{name}: {error}", EXIT_EVIDENCE))
         try:
             stored = store.record_cases(prepared)
         except StoreError as error:
@@ -164,7 +172,7 @@ def cmd_respond(args) -> int:
         print(f"{case.id}: {outcome} on {date} recorded (record {added.responses[0].seq})")
     else:
         print(f"{case.id}: this response was already recorded")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 @_store_command
@@ -187,7 +195,7 @@ def cmd_dispute(args) -> int:
             return _store_failed(error)
     print(f"{case.id}: dispute recorded" + (f" (record {added.disputes[0].seq})"
                                             if added.disputes else " already"))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 @_store_command
@@ -220,11 +228,11 @@ def cmd_import(args) -> int:
             if more > 0:
                 print(f"... and {more} more", file=sys.stderr)
             return _fail(f"nothing imported: {len(sheet.problems)} problems in "
-                         f"{sheet.rows} rows of {args.sheet}", cli.EXIT_EVIDENCE)
+                         f"{sheet.rows} rows of {args.sheet}", EXIT_EVIDENCE)
         if args.check:
             print(f"{args.sheet}: {sheet.rows} rows, {len(sheet.responses)} responses and "
                   f"{len(sheet.disputes)} disputes would be imported")
-            return cli.EXIT_OK
+            return EXIT_OK
         print(f"takedown audit: {sheet.rows} rows checked, storing them in one transaction",
               file=sys.stderr, flush=True)
         try:
@@ -234,7 +242,7 @@ def cmd_import(args) -> int:
     skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
     print(f"imported {len(added.responses)} responses and {len(added.disputes)} disputes from "
           f"{args.sheet}{skipped}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _import_statements(args, store: CaseStore) -> int:
@@ -251,7 +259,7 @@ def _import_statements(args, store: CaseStore) -> int:
             if more > 0:
                 print(f"... and {more} more", file=sys.stderr)
             return _fail(f"nothing imported: {len(found.problems)} problems in "
-                         f"{args.sheet}", cli.EXIT_EVIDENCE)
+                         f"{args.sheet}", EXIT_EVIDENCE)
         for item in found.unmatched:
             print(f"{args.sheet}:{item.where}: note[{item.code}]: statement "
                   f"{item.statement.label} not recorded: {item.why}", file=sys.stderr)
@@ -266,7 +274,7 @@ def _import_statements(args, store: CaseStore) -> int:
         if args.check:
             print(f"{args.sheet}: {found.statements} statements, {len(found.responses)} "
                   f"responses would be imported{unmatched}")
-            return cli.EXIT_OK
+            return EXIT_OK
         try:
             added = store.add(found.responses)
         except StoreError as error:
@@ -274,7 +282,7 @@ def _import_statements(args, store: CaseStore) -> int:
     skipped = f"; {added.skipped} already recorded, skipped" if added.skipped else ""
     print(f"imported {len(added.responses)} responses from {found.statements} statements of "
           f"reasons in {args.sheet}{skipped}{unmatched}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _write(args, model: Mapping, blocks, title: str) -> int:
@@ -293,7 +301,7 @@ def _write(args, model: Mapping, blocks, title: str) -> int:
         print(path)
     else:
         sys.stdout.write(text)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 @_store_command
@@ -306,7 +314,7 @@ def cmd_case(args) -> int:
             case = store.find(args.case)
         except StoreError as error:
             return _store_failed(error)
-        engine = cli.engine_for(args)
+        engine = engine_for(args)
         if isinstance(engine, int):
             return engine
         played = replay(engine, case)
@@ -323,7 +331,7 @@ def cmd_case(args) -> int:
 
 @_store_command
 def cmd_report(args) -> int:
-    engine = cli.engine_for(args)
+    engine = engine_for(args)
     if isinstance(engine, int):
         return engine
     store = _open(args, create=False)
@@ -354,12 +362,12 @@ def cmd_verify(args) -> int:
         head = (f"; head: record {result.head.seq}, sha256 {result.head.hash}" if result.head
                 else "")
         print(f"intact: {result.records} records ({kinds}){head}")
-        return cli.EXIT_OK
+        return EXIT_OK
     first = result.first_problem
     print(f"broken at record {first.seq}: {first.problem}")
     if len(result.problems) > 1:
         print(f"({len(result.problems) - 1} more problems after it)")
-    return cli.EXIT_FAILED
+    return EXIT_FAILED
 
 
 @_store_command
@@ -375,7 +383,7 @@ def cmd_migrate(args) -> int:
             print(f"broken at record {before.first_problem.seq}: "
                   f"{before.first_problem.problem}")
             return _fail(f"{display_location(args.source)} is not intact: nothing copied; "
-                         "keep it as it is for inspection", cli.EXIT_FAILED)
+                         "keep it as it is for inspection", EXIT_FAILED)
         target = _open(_naming(args, "target"))
         if isinstance(target, int):
             return target
@@ -389,54 +397,14 @@ def cmd_migrate(args) -> int:
     if not after.is_intact or (after.records, after.head) != (before.records, before.head):
         problem = after.first_problem or f"{after.records} records, not {before.records}"
         print(f"the copy does not verify: {problem}")
-        return cli.EXIT_FAILED
+        return EXIT_FAILED
     kinds = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
     head = f"; head: record {after.head.seq}, sha256 {after.head.hash}" if after.head else ""
     print(f"copied {copied} records ({kinds}) to {display_location(args.target)}; "
           f"intact, the same chain as the source{head}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _naming(args, attribute: str):
     """`args` with `db` set to one of migrate's two stores, for `_open`."""
     return type(args)(**{**vars(args), "db": getattr(args, attribute)})
-
-
-# `takedown check --db`: the calibrated likelihood beside the rule-based one
-
-class CheckCalibration:
-    def __init__(self, calibration: Calibration):
-        self.calibration = calibration
-
-    def fields(self, document: Mapping) -> dict:
-        """The fields `takedown check --format json --db` adds to a decision."""
-        found = self.calibration.calibrate(document)
-        return {"calibrated_likelihood": found["likelihood"] if found else None,
-                "calibration": found["basis"] if found else None}
-
-    def annotate(self, text: str, document: Mapping, markdown: bool = False) -> str:
-        """The rendered decision with a line for the calibrated likelihood, under the
-        rule-based one."""
-        found = self.calibration.calibrate(document)
-        label = "**Calibrated likelihood**" if markdown else "Calibrated likelihood"
-        if found is None:
-            line = f"{label}: none yet (no recorded response bears on this request)"
-        else:
-            basis = found["basis"]
-            line = (f"{label}: {round(found['likelihood'] * 100)}% (from "
-                    f"{basis['cases']} recorded responses for {basis['kind']} {basis['group']}, "
-                    f"{basis['accepted']} acted on; estimate {round(basis['posterior_mean'] * 100)}%"
-                    f" against {round(basis['prior_mean'] * 100)}% declared)")
-        lines = text.split("\n")
-        at = next((i + 1 for i, x in enumerate(lines) if "Likelihood of acceptance" in x),
-                  len(lines))
-        return "\n".join(lines[:at] + [line] + lines[at:])
-
-
-def check_calibration(db: str) -> CheckCalibration | int:
-    try:
-        with open_store(db, create=False) as store:
-            return CheckCalibration(Calibration(observe(store.cases(), store.responses())))
-    except StoreError as error:
-        print(f"takedown check: {error}", file=sys.stderr)
-        return cli.EXIT_USAGE

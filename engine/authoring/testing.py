@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rules
-from engine.coverage import Coverage
+from engine.api import Engine
+from engine.authoring.coverage import Coverage
 from engine.decision import Decision
-from engine.evaluation import Engine, NoRulesetInForce
+from engine.evaluation import NoRulesetInForce
 from engine.evidence import Evidence, load_evidence, parse_evidence
 
 __all__ = ["CaseResult", "run_tests", "junit_xml", "render_results"]
