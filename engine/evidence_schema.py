@@ -126,6 +126,7 @@ def _type_schema(t: Type, path: str) -> dict:
         case "money":
             return {"$ref": "#/$defs/money"}
         case "list":
+            assert t.element is not None, "a list type always has an element type"
             limit = MAX_POSTS if path.endswith("posts") else MAX_LIST
             return {"type": "array", "maxItems": limit, "items": _type_schema(t.element, path)}
         case "record":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from typing import TypeVar
 
 __all__ = ["track", "is_shown"]
@@ -38,7 +38,7 @@ def track(items: Iterable[Item], what: str = "", total: int | None = None,
         return items
     from tqdm import tqdm
 
-    if total is None and hasattr(items, "__len__"):
+    if total is None and isinstance(items, Sized):
         total = len(items)
     # A terminal that reports no size (0 by 0, as a fresh pseudo-terminal does) would get
     # no bar at all from tqdm, which hides bars below the last row: it is taken as 80 by 24.

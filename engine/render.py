@@ -118,8 +118,9 @@ def render_decision(decision: Decision, markdown: bool = False) -> str:
                        + (f" from {spans}" if spans else ""))
     if decision.errors:
         out += ["", h("Rules that failed")]
-        for e in decision.errors:
-            out.append(f"{bullet}{e.ruleset} {e.rule}{' on post ' + e.post if e.post else ''}: {e.error}")
+        for failed in decision.errors:
+            on_post = f" on post {failed.post}" if failed.post else ""
+            out.append(f"{bullet}{failed.ruleset} {failed.rule}{on_post}: {failed.error}")
     if decision.evidence.get("read_as"):
         out += ["", h("Evidence read as")]
         for r in decision.evidence["read_as"]:

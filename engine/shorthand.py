@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,7 +214,7 @@ def _contact(value: str) -> dict:
     return {"kind": text.lower()}
 
 
-def _put(document: Any, path: list, value: Any) -> None:
+def _put(document: Any, path: Sequence, value: Any) -> None:
     for key in path[:-1]:
         document = document[key]
     document[path[-1]] = value

@@ -10,7 +10,7 @@ a copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -255,7 +255,7 @@ _STATED_PAGE = ("name_advertises", "description_advertises", "advertises_smuggli
 
 
 def _page_signals(page: dict[str, Reading], posts: list[Reading], stated: Mapping[str, Any],
-                  stated_posts: list[Mapping[str, Any]]) -> list[Signal]:
+                  stated_posts: Sequence[Mapping[str, Any]]) -> list[Signal]:
     """The target's own signals: what its name and description offer, whether they
     advertise smuggling, and whether it is dedicated to it as far as its posts show.
     What the analyst stated counts as read: nothing inferred here contradicts it."""
