@@ -134,7 +134,7 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
                                      hint="check the commas and quotes just before this point")]
         except RecursionError:
             return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
-    if _depth(document) > MAX_JSON_DEPTH:
+    if _is_nested_too_deeply(document):
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
     readings: tuple = ()
     if not _fast_validator().is_valid(document):
@@ -167,14 +167,22 @@ def _canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _is_nested_too_deeply(document: Any) -> bool:
+    """Whether objects and arrays nest more than MAX_JSON_DEPTH deep. Level by level,
+    looking only at containers: a recursive walk that visits every value cost more than
+    the schema check and the conversion together."""
+    level = 0
+    current = [document] if isinstance(document, (dict, list)) else []
+    while current:
+        level += 1
+        if level > MAX_JSON_DEPTH:
+            return True
+        below: list = []
+        for container in current:
+            values = container.values() if isinstance(container, dict) else container
+            below += [v for v in values if isinstance(v, (dict, list))]
+        current = below
+    return False
 
 
 def _diagnostic(code: str, message: str, name: str, pointer: str, hint: str = "") -> Diagnostic:
@@ -256,15 +264,29 @@ def _consistency(document: Mapping, name: str) -> list[Diagnostic]:
     return problems
 
 
+# What the conversion does with each field: kept as written, or converted.
+_AS_IS, _DATE, _MONEY, _RECORD, _LIST = range(5)
+_CONVERSIONS = {"date": _DATE, "money": _MONEY, "record": _RECORD, "list": _LIST}
+
+
+@cache
+def _fields(record: str) -> dict[str, tuple[int, Any]]:
+    """The runtime conversion of each field of a record, from the vocabulary."""
+    return {key: (_CONVERSIONS.get(t.kind, _AS_IS), t)
+            for key, t in vocabulary.RECORDS[record].items()}
+
+
 def _runtime(value: Any, record: str, pointer: str, pointers: dict[int, str]) -> Any:
     """Copy a checked JSON record into the runtime form, guided by the vocabulary."""
-    fields = vocabulary.RECORDS[record]
+    fields = _fields(record)
     out: dict[str, Any] = {}
     for key, item in value.items():
-        t = fields.get(key)
-        if t is None:
+        entry = fields.get(key)
+        if entry is None:
             continue  # free annotations (_..., x-...) are not for the rules
-        out[key] = _runtime_value(item, t, f"{pointer}/{key}", pointers)
+        conversion, t = entry
+        out[key] = item if conversion == _AS_IS else \
+            _runtime_value(item, t, f"{pointer}/{key}", pointers)
     if record == "post" and "translation" not in out and out.get("language") == "en" \
             and "text" in out:
         out["translation"] = out["text"]  # an English post is its own translation
@@ -287,6 +309,9 @@ def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
         case "record":
             return _runtime(item, t.name, pointer, pointers)
         case "list":
-            return [_runtime_value(x, t.element, f"{pointer}/{i}", pointers)
+            element = t.element
+            if _CONVERSIONS.get(element.kind, _AS_IS) == _AS_IS:
+                return list(item)
+            return [_runtime_value(x, element, f"{pointer}/{i}", pointers)
                     for i, x in enumerate(item)]
     return item

@@ -22,7 +22,7 @@ from rules import vocabulary
 from rules.diagnostics import Diagnostic, ExpressionOrigin, suggest
 
 __all__ = ["Scope", "CheckResult", "check_condition", "SCOPE_ROOTS", "MAX_PATTERN_LENGTH",
-           "compile_pattern"]
+           "compile_pattern", "Matcher"]
 
 # Which evidence roots a rule can see, by what it applies to.
 SCOPE_ROOTS = {
@@ -41,6 +41,27 @@ def compile_pattern(pattern: str):
     options.max_mem = _RE2_MAX_MEM
     options.log_errors = False
     return re2.compile(pattern, options)
+
+
+class Matcher:
+    """A `matches` pattern that only answers whether it is found: RE2's own matcher run
+    on the UTF-8 bytes of the text, without the work the `re2` wrapper does for match
+    objects and character offsets (which evaluation never reads). The answer is that of
+    `compile_pattern(pattern).search(text) is not None`."""
+
+    __slots__ = ("_match",)
+
+    def __init__(self, pattern: str):
+        # google-re2's module keeps the compiled RE2 object private; its `Match` is the
+        # call every public search makes.
+        self._match = compile_pattern(pattern)._regexp.Match
+
+    def is_found(self, text: str) -> bool:
+        data = text.encode("utf-8")
+        return self._match(_UNANCHORED, data, 0, len(data))[0][0] != -1
+
+
+_UNANCHORED = re2._Anchor.UNANCHORED
 
 
 @dataclass(frozen=True, slots=True)

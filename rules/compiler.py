@@ -24,7 +24,7 @@ from typing import Any
 
 from rules import nodes as n
 from rules import runtime as rt
-from rules.checker import compile_pattern
+from rules.checker import Matcher
 from rules.ruleset import Rule, RuleSet
 
 __all__ = ["CompiledRuleSet", "compile_conditions", "compile_ruleset", "evaluation_order"]
@@ -296,7 +296,7 @@ class _Generator:
         return f"_contains({self.expr(node.text, names)}, {self.expr(node.needle, names)})"
 
     def gen_Matches(self, node: n.Matches, names):
-        pattern = self.const(compile_pattern(node.pattern))
+        pattern = self.const(Matcher(node.pattern))
         return f"_matches({pattern}, {self.expr(node.text, names)})"
 
     def gen_Mentions(self, node: n.Mentions, names):

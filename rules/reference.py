@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from rules import nodes as n
 from rules import runtime as rt
-from rules.checker import compile_pattern
+from rules.checker import Matcher
 
 __all__ = ["Tracer", "NullTracer", "RecordingTracer", "evaluate"]
 
@@ -119,7 +119,7 @@ class _Interpreter:
     def eval_Matches(self, node: n.Matches, env):
         pattern = self.patterns.get(node.pattern)
         if pattern is None:
-            pattern = self.patterns[node.pattern] = compile_pattern(node.pattern)
+            pattern = self.patterns[node.pattern] = Matcher(node.pattern)
         return rt.matches(pattern, self.eval(node.text, env))
 
     def eval_Mentions(self, node: n.Mentions, env):

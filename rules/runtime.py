@@ -259,12 +259,12 @@ def contains(text, needle):
 
 
 def matches(pattern, text):
-    """`pattern` is a compiled RE2 pattern; lists of texts match if any item does."""
+    """`pattern` is a `rules.checker.Matcher`; lists of texts match if any item does."""
     if text is None:
         return None
     if isinstance(text, str):
-        return pattern.search(text) is not None
-    return any3((None if item is None else pattern.search(item) is not None) for item in text)
+        return pattern.is_found(text)
+    return any3((None if item is None else pattern.is_found(item)) for item in text)
 
 
 def mentions(lexicon, text):
