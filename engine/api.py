@@ -33,18 +33,20 @@ class Engine(Evaluator):
         is the fast path; `missing=False` explains without searching for the missing
         facts, which is most of what an explanation costs on partial evidence."""
         runs, day, name = self.run(evidence, as_of, platform)
-        weighing = self.weigh(evidence, runs, day, name)
-        decision = decide(evidence, runs, day, name, weighing)
+        each = [run.bounds() for run in runs]
+        weighing = self.weigh(evidence, runs, day, name, each=each)
+        decision = decide(evidence, runs, day, name, weighing, each)
         if explain:
             decision = add_explanations(self, evidence, runs, decision, weighing, missing)
         return decision
 
     def weigh(self, evidence: Evidence, runs: list[RulesetRun], day: datetime.date,
-              platform: str, assumed=()) -> Weighing | None:
+              platform: str, assumed=(), each=None) -> Weighing | None:
         """The outcomes weighed over the unknown facts that matter, or None when the
-        evidence (with the facts `assumed`) settles the outcome."""
+        evidence (with the facts `assumed`) settles the outcome. `each` are the runs'
+        bounds, when already known."""
         if not assumed:
-            lower, upper = bounds_of(runs)
+            lower, upper = bounds_of(runs, each)
             if lower == upper:
                 return None
         return weigh(self, evidence, day, platform, runs, assumed)

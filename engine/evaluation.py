@@ -11,7 +11,8 @@ adds the traced path when asked.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -71,7 +72,7 @@ class RulesetRun:
     evaluation: rules.Evaluation
     target: dict
     request: dict
-    pointers: dict  # id() of a record -> its JSON pointer in the evidence
+    pointers: ChainMap  # id() of a record -> its JSON pointer in the evidence
 
     @property
     def posts(self) -> list:
@@ -119,6 +120,7 @@ class Evaluator:
         self.registry = registry
         self.before_history_days = before_history_days
         self._compiled: dict[tuple[str, str], rules.CompiledRuleSet] = {}
+        self._stage_cache: dict[tuple[str, datetime.date], list] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path],
@@ -170,19 +172,35 @@ class Evaluator:
         target = evidence.target if target is None else target
         request = evidence.request if request is None else request
         runs = []
-        pointers = dict(evidence.pointers)
+        # The staged copies' pointers go into a layer of their own: copying the evidence's
+        # (one per record) for every run cost more than a rule set's evaluation.
+        pointers: ChainMap = ChainMap({}, evidence.pointers)
         staged = None
-        in_force, versions_of = self._in_force(name, day)
-        for ruleset in sorted(in_force, key=lambda r: _STAGES[r.kind]):
+        for ruleset, compiled, params in self._stages(name, day):
             if ruleset.kind != "policy" and staged is None:
                 staged = with_policy_results(target, runs, pointers)
             records = target if ruleset.kind == "policy" else staged
-            compiled = self.compiled(ruleset)
-            params = ruleset.parameter_values(versions_of)
             runs.append(RulesetRun(compiled, params,
                                    rules.run_rules(compiled, records, request, params),
                                    records, request, pointers))
         return runs, day, name
+
+    def _stages(self, platform: str, day: datetime.date) -> list[tuple[rules.RuleSet,
+                                                                      rules.CompiledRuleSet,
+                                                                      dict]]:
+        """The rule sets in force, compiled, in the order they run, with their parameter
+        values: worked out once a platform and day (the weighing runs the same request
+        hundreds of times). Raises `NoRulesetInForce`."""
+        key = (platform, day)
+        found = self._stage_cache.get(key)
+        if found is None:
+            in_force, versions_of = self._in_force(platform, day)
+            found = [(ruleset, self.compiled(ruleset), ruleset.parameter_values(versions_of))
+                     for ruleset in sorted(in_force, key=lambda r: _STAGES[r.kind])]
+            if len(self._stage_cache) >= 4096:
+                self._stage_cache.clear()
+            self._stage_cache[key] = found
+        return found
 
 
 _STAGES = {kind: index for index, kind in enumerate(rules.KINDS)}
@@ -192,7 +210,8 @@ def _has_policy(rulesets: list[rules.RuleSet]) -> bool:
     return any(r.kind == "policy" and r.platform != "any" for r in rulesets)
 
 
-def with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) -> dict:
+def with_policy_results(target: dict, runs: list[RulesetRun],
+                        pointers: MutableMapping[int, str]) -> dict:
     """A copy of the target whose posts and page carry `policy`: what the policy rule
     sets concluded, for enforcement and legal rule sets to read."""
     per_post: dict[int, list] = {}
@@ -204,13 +223,15 @@ def with_policy_results(target: dict, runs: list[RulesetRun], pointers: dict) ->
                 continue
             bucket = per_post.setdefault(result.post, []) if result.post is not None else page
             bucket.append((result.rule, result.holds, result.rule in severe))
+    # The copies sit where the records they copy sit in the evidence (a post's runtime
+    # record is always at /target/posts/<its index>).
     staged = dict(target)
-    pointers[id(staged)] = pointers.get(id(target), "/target")
+    pointers[id(staged)] = "/target"
     posts = []
     for index, post in enumerate(target.get("posts") or ()):
         copy = dict(post)
         copy["policy"] = _policy_result(per_post.get(index, []))
-        pointers[id(copy)] = pointers.get(id(post), f"/target/posts/{index}")
+        pointers[id(copy)] = f"/target/posts/{index}"
         posts.append(copy)
     if "posts" in target:
         staged["posts"] = posts
@@ -262,10 +283,13 @@ def _weights(runs: list[RulesetRun]) -> list[tuple[str, float, float]]:
 
 
 def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platform: str,
-           weighing: Weighing | None = None) -> Decision:
+           weighing: Weighing | None = None,
+           each: list[tuple[str, str]] | None = None) -> Decision:
     """Combine rule results (and, when the evidence leaves the outcome open, the
-    weighing of the unknown facts) into the answer to the request: the fast path's end."""
-    each = [run.bounds() for run in runs]
+    weighing of the unknown facts) into the answer to the request: the fast path's end.
+    `each` are the runs' bounds, when already known."""
+    if each is None:
+        each = [run.bounds() for run in runs]
     lower, upper = bounds_of(runs, each)
     scope = scope_of(evidence.request, evidence.target)
     if weighing is None:
@@ -286,25 +310,30 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
     post_rules: dict[int, list[str]] = {}
     post_state: dict[int, bool | None] = {}
     for run, (lo, hi) in zip(runs, each, strict=True):
-        fired = []
+        fired: dict[str, None] = {}  # in the order first held
+        verdicts = run.compiled.verdicts
         for result in run.evaluation.results:
-            if result.holds is True and result.rule not in fired:
-                fired.append(result.rule)
+            holds = result.holds
+            if holds is True:
+                fired[result.rule] = None
             if result.error:
                 errors.append(RuleError(run.ruleset.id, result.rule,
                                         evidence.post_id(result.post) if result.post is not None
                                         else None, result.error))
-            if result.post is not None and run.compiled.verdicts[result.rule] == "violates":
-                state = post_state.get(result.post, False)
-                if result.holds is True:
-                    post_state[result.post] = True
-                    post_rules.setdefault(result.post, []).append(result.rule)
-                elif result.holds is None and state is not True:
-                    post_state[result.post] = None
-                    post_rules.setdefault(result.post, []).append(result.rule)
-                if result.overridden_by:
-                    post_rules.setdefault(result.post, []).append(result.overridden_by)
-                    post_state.setdefault(result.post, False)
+            index = result.post
+            if index is not None and verdicts[result.rule] == "violates":
+                state = post_state.get(index, False)
+                if holds is True:
+                    post_state[index] = True
+                    post_rules.setdefault(index, []).append(result.rule)
+                elif holds is None and state is not True:
+                    post_state[index] = None
+                    post_rules.setdefault(index, []).append(result.rule)
+                if result.exceptions:
+                    overridden_by = result.overridden_by
+                    if overridden_by:
+                        post_rules.setdefault(index, []).append(overridden_by)
+                        post_state.setdefault(index, False)
         contributions.append(RulesetContribution(
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))

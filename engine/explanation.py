@@ -327,19 +327,34 @@ def _asked_if_known(evidence: Evidence, runs: list) -> list[str]:
             post = run.posts[result.post] if result.post is not None else None
             env = _env(run.target, run.request, post)
             for r in (rule, *(by_id[e] for e, _ in result.exceptions)):
-                if r.condition is None:
-                    continue
-                for node in n.walk(r.condition):
-                    if not (isinstance(node, n.IsKnown) and isinstance(node.operand, n.Path)):
-                        continue
-                    if node.operand.root not in env:
+                for path in _known_tests(r.condition):
+                    if path.root not in env:
                         continue  # a quantifier's variable: no single field to name
-                    pointer = _pointer(run, node.operand, env)
+                    pointer = _pointer(run, path, env)
                     if pointer is None or pointer in out or not is_weighable(
                             field_type(pointer)) or not _absent(evidence, pointer):
                         continue
                     out.append(pointer)
     return out
+
+
+# A condition's `is known` tests on paths, by the condition's identity; each entry keeps
+# its condition alive so that an id is never reused while its entry stands. Walking every
+# condition again for every post was most of an explanation's cost on settled evidence.
+_KNOWN_TESTS: dict[int, tuple[n.Node, tuple[n.Path, ...]]] = {}
+
+
+def _known_tests(condition: n.Node | None) -> tuple[n.Path, ...]:
+    if condition is None:
+        return ()
+    entry = _KNOWN_TESTS.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        if len(_KNOWN_TESTS) >= 8192:  # rule sets loaded over and over: start again
+            _KNOWN_TESTS.clear()
+        entry = _KNOWN_TESTS[id(condition)] = (condition, tuple(
+            node.operand for node in n.walk(condition)
+            if isinstance(node, n.IsKnown) and isinstance(node.operand, n.Path)))
+    return entry[1]
 
 
 def _absent(evidence: Evidence, pointer: str) -> bool:

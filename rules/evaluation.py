@@ -58,20 +58,13 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
               params: Mapping[str, Any]) -> Evaluation:
     """Evaluate every rule of `compiled` on the target `page` (with its posts) and the
     `request`, with parameter values `params` for the evaluation date."""
-    functions = compiled.functions
     verdicts: dict[str, dict[int, bool | None]] = {}
     results: list[RuleResult] = []
     add_result = results.append
     posts = page.get("posts") or ()
-    for rule in compiled.order:
-        rule_id, applies_to = rule.id, rule.applies_to
+    for rule_id, applies_to, condition, exceptions in _plan(compiled):
         table: dict[int, bool | None] = {}
         verdicts[rule_id] = table
-        condition = functions.get(rule_id)
-        ordered = rule.exceptions
-        if len(ordered) > 1:  # highest priority first; equal ones keep their written order
-            ordered = tuple(sorted(ordered, key=_priority, reverse=True))
-        exceptions = [(e.id, functions.get(e.id)) for e in ordered]
         subjects: Iterable[tuple[int | None, Any]]
         if applies_to == "post":
             subjects = enumerate(posts)
@@ -110,6 +103,32 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
             table[id(subject)] = holds
             add_result(_rule_result(rule_id, applies_to, index, fires, applied, holds, error))
     return Evaluation(tuple(results), verdicts)
+
+
+Plan = tuple[tuple[str, str, Any, tuple[tuple[str, Any], ...]], ...]
+# What `run_rules` runs for each compiled rule set, worked out once: (rule id, what it
+# applies to, its function, its exceptions' ids and functions by precedence). Keyed by
+# identity; each entry keeps its rule set alive so that an id is never reused, and the
+# table is emptied when it grows past _MAX_PLANS (engines compiled over and over).
+_PLANS: dict[int, tuple[CompiledRuleSet, Plan]] = {}
+_MAX_PLANS = 1024
+
+
+def _plan(compiled: CompiledRuleSet) -> Plan:
+    entry = _PLANS.get(id(compiled))
+    if entry is None or entry[0] is not compiled:
+        functions = compiled.functions
+        plan = []
+        for rule in compiled.order:
+            ordered = rule.exceptions
+            if len(ordered) > 1:  # highest priority first; equal ones keep their written order
+                ordered = tuple(sorted(ordered, key=_priority, reverse=True))
+            plan.append((rule.id, rule.applies_to, functions.get(rule.id),
+                         tuple((e.id, functions.get(e.id)) for e in ordered)))
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        entry = _PLANS[id(compiled)] = (compiled, tuple(plan))
+    return entry[1]
 
 
 # `RuleResult` is frozen, so the `__init__` that dataclasses writes for it sets every field
