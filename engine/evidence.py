@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -134,6 +136,13 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
                                      hint="check the commas and quotes just before this point")]
         except RecursionError:
             return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
+    try:
+        request, target = _read_common(document)
+    except _Unread:
+        pass
+    else:
+        return Evidence(name, document, request, target, _digest(document),
+                        _Pointers(request, target)), []
     if _is_nested_too_deeply(document):
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
     readings: tuple = ()
@@ -159,23 +168,65 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
     pointers: dict[int, str] = {}
     request = _runtime(document["request"], "request", "/request", pointers)
     target = _runtime(document["target"], "page", "/target", pointers)
-    digest = hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
-    return Evidence(name, document, request, target, digest, pointers, readings), []
+    return Evidence(name, document, request, target, _digest(document), pointers, readings), []
+
+
+class _Pointers(Mapping):
+    """The JSON pointer of each runtime record by its id(), worked out when first asked:
+    only explanations and staged rule sets ask, and naming every record up front cost
+    the fast path as much as reading it."""
+
+    def __init__(self, request: dict, target: dict):
+        self._roots = (request, target)
+        self._table: dict[int, str] | None = None
+
+    def _pointers(self) -> dict[int, str]:
+        if self._table is None:
+            table: dict[int, str] = {}
+            for root, pointer in zip(self._roots, ("/request", "/target")):
+                _name_records(root, pointer, table)
+            self._table = table
+        return self._table
+
+    def __getitem__(self, key: int) -> str:
+        return self._pointers()[key]
+
+    def __iter__(self):
+        return iter(self._pointers())
+
+    def __len__(self) -> int:
+        return len(self._pointers())
+
+
+def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:
+    """Every record (dict) under a runtime value, by id(), at its pointer."""
+    if type(value) is dict:
+        table[id(value)] = pointer
+        items = value.items()
+    else:
+        items = enumerate(value)
+    for key, item in items:
+        if type(item) is dict or type(item) is list:
+            _name_records(item, f"{pointer}/{key}", table)
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
 
 
 def _canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _is_nested_too_deeply(document: Any) -> bool:
-    """Whether objects and arrays nest more than MAX_JSON_DEPTH deep. Level by level,
+def _is_nested_too_deeply(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays nest more than `limit` deep. Level by level,
     looking only at containers: a recursive walk that visits every value cost more than
     the schema check and the conversion together."""
     level = 0
     current = [document] if isinstance(document, (dict, list)) else []
     while current:
         level += 1
-        if level > MAX_JSON_DEPTH:
+        if level > limit:
             return True
         below: list = []
         for container in current:
@@ -315,3 +366,255 @@ def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
             return [_runtime_value(x, element, f"{pointer}/{i}", pointers)
                     for i, x in enumerate(item)]
     return item
+
+
+# One pass over the common case: a document of records the schema describes, without free
+# annotations, shorthand, annotations or an extraction record. The pass checks every value
+# against the published schema's own keywords (compiled once, below) and builds the runtime
+# records as it goes; it gives up on anything it does not read itself, and the full path
+# (JSON Schema, shorthand, every problem with its pointer) reads that document instead.
+# It accepts only documents the schema accepts, so what it returns is what the full path
+# would; and since it follows the vocabulary's records, which do not nest themselves, such
+# a document is shallow by construction and needs no depth check.
+
+
+class _Unread(Exception):
+    """The one-pass reader leaves this document to the full path."""
+
+
+def _read_common(document: Any) -> tuple[dict, dict]:
+    """The runtime request and target of a common document, or _Unread."""
+    if type(document) is not dict:
+        raise _Unread
+    if len(document) != 2:
+        for key, value in document.items():
+            if key not in ("request", "target") and not (
+                    (key == "$schema" or _is_free(key)) and _is_shallow(value)):
+                raise _Unread
+    readers = _record_readers()
+    request = readers["request"](document.get("request"))
+    target = readers["page"](document.get("target"))
+    posts = target.get("posts", ())
+    if len({post["id"] for post in posts}) != len(posts):
+        raise _Unread  # two posts with one id: the full path reports it (E005)
+    return request, target
+
+
+# Records nest fewer levels than this (target, posts, a post, its signals, contacts, a
+# contact): a free annotation in one is shallow enough if it nests no more than the rest.
+RECORD_DEPTH = 8
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_shallow(value: Any) -> bool:
+    return type(value) in _SCALARS or not _is_nested_too_deeply(
+        value, MAX_JSON_DEPTH - RECORD_DEPTH)
+
+
+def _is_free(key: Any) -> bool:
+    return type(key) is str and key.startswith(("_", "x-"))
+
+
+@cache
+def _record_readers() -> dict[str, Any]:
+    """A reader for each record of the schema: value -> runtime record."""
+    defs = evidence_schema()["$defs"]
+    readers: dict[str, Any] = {}
+    for record in vocabulary.RECORDS:
+        if record in defs:
+            readers[record] = _record_reader(record, defs[record], readers)
+    return readers
+
+
+# How the one-pass reader takes each field: a yes/no, a text of at most so many
+# characters, a value a predicate accepts (all three kept as written), or a reader.
+_BOOLEAN, _STRING, _CHECKED, _READ = range(4)
+
+
+def _record_reader(record: str, schema: dict, readers: dict[str, Any]):
+    if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
+        return _unread
+    types = vocabulary.RECORDS[record]
+    fields = {key: _field_entry(sub, types[key], readers)
+              for key, sub in schema["properties"].items()}
+    required = tuple(schema.get("required", ()))
+    is_post = record == "post"
+
+    def read(value):
+        if type(value) is not dict:
+            raise _Unread
+        out = {}
+        for key, item in value.items():
+            entry = fields.get(key)
+            if entry is None:
+                if _is_free(key) and _is_shallow(item):
+                    continue  # free annotations are not for the rules
+                raise _Unread  # unknown or derived fields, or annotations nested too deeply
+            how, arg = entry
+            if how == _BOOLEAN:
+                if type(item) is not bool:
+                    raise _Unread
+            elif how == _STRING:
+                if type(item) is not str or len(item) > arg:
+                    raise _Unread
+            elif how == _CHECKED:
+                if not arg(item):
+                    raise _Unread
+            else:
+                item = arg(item)
+            out[key] = item
+        for key in required:
+            if key not in out:
+                raise _Unread
+        if is_post and "translation" not in out and out.get("language") == "en" \
+                and "text" in out:
+            out["translation"] = out["text"]  # an English post is its own translation
+        return out
+
+    return read
+
+
+def _field_entry(schema: dict, t, readers: dict[str, Any]) -> tuple[int, Any]:
+    keys = set(schema) - {"description"}
+    if keys == {"type"} and schema["type"] == "boolean":
+        return _BOOLEAN, None
+    if keys == {"type", "maxLength"} and schema["type"] == "string":
+        return _STRING, schema["maxLength"]
+    if t.kind in ("date", "money", "record", "list"):
+        return _READ, _reader(schema, t, readers)
+    return _CHECKED, _scalar_check(schema)
+
+
+def _reader(schema: dict, t, readers: dict[str, Any]):
+    """A reader of a value that the runtime form converts: value -> runtime value."""
+    keys = set(schema) - {"description"}
+    if keys == {"anyOf"} and len(schema["anyOf"]) == 2 \
+            and schema["anyOf"][1] == {"const": "none"} and "$ref" in schema["anyOf"][0]:
+        name = schema["anyOf"][0]["$ref"].rsplit("/", 1)[1]
+
+        def read_or_none(value):
+            if type(value) is str and value == "none":
+                return _runtime_value(value, t, "", {})
+            return readers[name](value)
+        return read_or_none
+    if keys == {"$ref"}:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name == "money" and t.kind == "money":
+            return _read_money
+        if t.kind != "record":
+            return _unread
+        return lambda value: readers[name](value)
+    if t.kind == "list" and schema.get("type") == "array":
+        if keys != {"type", "items", "maxItems"}:
+            return _unread
+        limit = schema["maxItems"]
+        items = schema["items"]
+        if t.element.kind not in ("date", "money", "record", "list"):
+            check = _scalar_check(items)
+
+            def read_list(value):
+                if type(value) is not list or len(value) > limit \
+                        or not all(map(check, value)):
+                    raise _Unread
+                return list(value)
+            return read_list
+        element = _reader(items, t.element, readers)
+
+        def read_elements(value):
+            if type(value) is not list or len(value) > limit:
+                raise _Unread
+            return [element(item) for item in value]
+        return read_elements
+    if t.kind == "date" and keys == {"type", "format", "pattern"} \
+            and schema["type"] == "string" and schema["format"] == "date":
+        pattern = re.compile(schema["pattern"], re.ASCII)
+
+        def read_date(value):
+            # The pattern on ASCII digits, whole: at most what the schema's accepts.
+            if type(value) is not str or pattern.fullmatch(value) is None:
+                raise _Unread
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                raise _Unread from None
+        return read_date
+    return _unread
+
+
+def _scalar_check(schema: dict):
+    """A predicate that holds only of values `schema` accepts (it may refuse some that it
+    accepts: the full path has the last word on those)."""
+    keys = set(schema) - {"description"}
+    if keys - {"type", "maxLength", "minimum", "maximum", "pattern", "format", "enum"}:
+        return lambda value: False
+    checks = []
+    kind = schema.get("type")
+    if "enum" in schema:
+        allowed = frozenset(v for v in schema["enum"] if type(v) is str)
+        checks.append(lambda v: type(v) is str and v in allowed)
+    if kind == "boolean":
+        checks.append(lambda v: type(v) is bool)
+    elif kind == "integer":
+        checks.append(_is_integer)
+    elif kind == "number":
+        checks.append(_is_number)
+    elif kind == "string":
+        checks.append(lambda v: type(v) is str)
+    elif "enum" not in schema:
+        return lambda value: False
+    if "maxLength" in schema:
+        most = schema["maxLength"]
+        checks.append(lambda v: len(v) <= most)
+    if "minimum" in schema:
+        least = schema["minimum"]
+        checks.append(lambda v: v >= least)
+    if "maximum" in schema:
+        top = schema["maximum"]
+        checks.append(lambda v: v <= top)
+    if "pattern" in schema:
+        # ASCII classes and the whole string: at most what the schema's pattern accepts.
+        pattern = re.compile(schema["pattern"], re.ASCII)
+        checks.append(lambda v: pattern.fullmatch(v) is not None)
+    if "format" in schema:
+        if schema["format"] != "date":
+            return lambda value: False
+        checks.append(_is_date)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(check(v) for check in checks)
+
+
+def _is_integer(value: Any) -> bool:
+    # Within 64 bits: what every validator reads as an integer.
+    return type(value) is int and -_LARGEST <= value < _LARGEST
+
+
+def _is_number(value: Any) -> bool:
+    return _is_integer(value) or type(value) is float and math.isfinite(value)
+
+
+_LARGEST = 1 << 63
+
+
+def _is_date(value: str) -> bool:
+    if len(value) != 10 or not value.isascii():
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_money(value):
+    if type(value) is not dict or len(value) != 2:
+        raise _Unread
+    amount, currency = value.get("amount"), value.get("currency")
+    if not _is_number(amount) or amount < 0 or type(currency) is not str or len(currency) != 3 \
+            or not (currency.isascii() and currency.isalpha() and currency.isupper()):
+        raise _Unread
+    return Money(amount, currency)
+
+
+def _unread(value):
+    raise _Unread

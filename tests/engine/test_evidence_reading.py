@@ -1,0 +1,142 @@
+"""The one-pass reader of common evidence (engine.evidence): it takes only documents the
+published schema accepts, and gives for them the runtime records and pointers the full
+path (JSON Schema, then conversion) gives; everything else goes to the full path, whose
+diagnostics tests/engine/test_evidence.py checks."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import evidence as ev
+from engine import parse_evidence
+from rules import vocabulary
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = sorted(p for p in (ROOT / "fixtures").rglob("*.json")
+                   if '"request"' in p.read_text(encoding="utf-8"))
+
+# Values put in place of every value of a document, one at a time.
+REPLACEMENTS = [None, True, 0, -1, 1.5, float("nan"), 10**30, "", "none", "x" * 20_001,
+                "2024-13-01", "2024-1-01", "2024-02-30", "２０２４-01-01", "2024-01-01\n",
+                "eur", "EURO", "GB", "gb", [], [1], {}, {"kind": "x"}, {"amount": -1,
+                                                                      "currency": "EUR"}]
+
+
+def _full_path(document: dict) -> tuple[dict, dict, dict[int, str]]:
+    pointers: dict[int, str] = {}
+    request = ev._runtime(document["request"], "request", "/request", pointers)
+    target = ev._runtime(document["target"], "page", "/target", pointers)
+    return request, target, pointers
+
+
+def _accepted(document) -> tuple[dict, dict] | None:
+    try:
+        return ev._read_common(document)
+    except ev._Unread:
+        return None
+
+
+def _same_as_full_path(document, read: tuple[dict, dict]) -> None:
+    assert ev._fast_validator().is_valid(document)
+    assert not list(ev._validator().iter_errors(document))
+    assert not ev._is_nested_too_deeply(document)
+    assert not ev._consistency(document, "x")
+    request, target, pointers = _full_path(document)
+    assert read == (request, target)
+    assert sorted(ev._Pointers(*read).values()) == sorted(pointers.values())
+    by_pointer = {p: i for i, p in ev._Pointers(*read).items()}
+    assert set(by_pointer) == set(pointers.values())
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    yield path
+
+
+def _replaced(document, path, new):
+    out = copy.deepcopy(document)
+    node = out
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = new
+    return out
+
+
+def test_the_reader_takes_nearly_every_fixture_as_the_full_path_reads_it():
+    taken = 0
+    for path in DOCUMENTS:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        read = _accepted(document)
+        if read is not None:
+            taken += 1
+            _same_as_full_path(document, read)
+    assert taken >= 0.9 * len(DOCUMENTS)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS[::12], ids=lambda p: p.stem)
+def test_whatever_the_reader_takes_after_a_change_the_schema_accepts(path: Path):
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for where in _leaves(document):
+        if not where:
+            continue
+        for new in REPLACEMENTS:
+            changed = _replaced(document, where, new)
+            read = _accepted(changed)
+            if read is not None:
+                _same_as_full_path(changed, read)
+        in_records = not any(isinstance(part, str) and part.startswith(("_", "x-"))
+                             for part in where)
+        if in_records and isinstance(where[-1], str):
+            assert _accepted(_replaced(document, (*where[:-1], "no_such_field"), 1)) is None
+
+
+def test_nested_free_annotations_are_taken_only_when_shallow():
+    document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
+    deep: list = []
+    for _ in range(ev.MAX_JSON_DEPTH):
+        deep = [deep]
+    document["target"]["x-notes"] = {"seen": ["a", "b"]}
+    assert _accepted(document) is not None
+    document["target"]["x-notes"] = deep
+    assert _accepted(document) is None
+    evidence, problems = parse_evidence(document)
+    assert evidence is None and problems[0].code == "E003"
+
+
+def test_two_posts_with_one_id_go_to_the_full_path():
+    document = {"request": {"id": "R", "submitted": "2024-05-01"},
+                "target": {"platform": "x", "kind": "page",
+                           "posts": [{"id": "p"}, {"id": "p"}]}}
+    assert _accepted(document) is None
+    assert parse_evidence(document)[1][0].code == "E005"
+
+
+def test_records_nest_less_deeply_than_the_reader_assumes():
+    def depth(t, seen=()) -> int:
+        if t.kind == "list":
+            return 1 + depth(t.element, seen)
+        if t.kind != "record":
+            return 0
+        assert t.name not in seen  # no record holds itself
+        return 1 + max((depth(f, (*seen, t.name)) for f in vocabulary.RECORDS[t.name].values()),
+                       default=0)
+    # The document itself, then the deepest of the records under it.
+    deepest = 1 + max(depth(t) for t in vocabulary.ROOTS.values())
+    assert deepest < ev.RECORD_DEPTH
+
+
+def test_evidence_read_in_one_pass_has_the_full_paths_digest_and_pointers():
+    document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
+    fast, _ = parse_evidence(document)
+    slow, _ = parse_evidence({**document, "annotations": []})
+    assert isinstance(fast.pointers, ev._Pointers) and not isinstance(slow.pointers, ev._Pointers)
+    assert (fast.request, fast.target) == (slow.request, slow.target)
+    assert sorted(fast.pointers.values()) == sorted(slow.pointers.values())
+    assert fast.digest == ev._digest(document)
