@@ -32,6 +32,7 @@ __all__ = ["OUTCOMES", "UNDETERMINED", "SCOPES", "DECISIVE", "rank", "Decision",
 
 OUTCOMES = ("no_action", "geo_blocked", "posts_removed", "page_removed")
 UNDETERMINED = "undetermined"
+_RANKS = {**{outcome: index for index, outcome in enumerate(OUTCOMES)}, UNDETERMINED: 0}
 ACTION_VERDICTS = ("violates", "remove_page", "geo_block", "illegal")
 LEAK = 0.02
 UNKNOWN_WEIGHT = 0.5
@@ -45,7 +46,7 @@ SCOPES = {"page": "page_removed", "posts": "posts_removed"}
 
 def rank(outcome: str) -> int:
     """An outcome's place in the order; `undetermined` counts as its lower bound."""
-    return 0 if outcome == UNDETERMINED else OUTCOMES.index(outcome)
+    return _RANKS[outcome]
 
 
 def outcome_of(held: set[tuple[str, str]]) -> str:

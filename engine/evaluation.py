@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections import ChainMap
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -178,7 +178,8 @@ class Evaluator:
         staged = None
         for ruleset, compiled, params in self._stages(name, day):
             if ruleset.kind != "policy" and staged is None:
-                staged = with_policy_results(target, runs, pointers)
+                staged = with_policy_results(target, runs)
+                pointers.maps[0] = _StagedPointers(staged)
             records = target if ruleset.kind == "policy" else staged
             runs.append(RulesetRun(compiled, params,
                                    rules.run_rules(compiled, records, request, params),
@@ -210,8 +211,34 @@ def _has_policy(rulesets: list[rules.RuleSet]) -> bool:
     return any(r.kind == "policy" and r.platform != "any" for r in rulesets)
 
 
-def with_policy_results(target: dict, runs: list[RulesetRun],
-                        pointers: MutableMapping[int, str]) -> dict:
+class _StagedPointers(Mapping):
+    """The pointers of a staged copy: the target's and its posts', which sit where the
+    records they copy sit in the evidence (a post's runtime record is always at
+    /target/posts/<its index>). Named when first asked: only explanations ask, and
+    naming them for every request cost as much as copying them."""
+
+    def __init__(self, staged: dict):
+        self._staged = staged
+        self._table: dict[int, str] | None = None
+
+    def _pointers(self) -> dict[int, str]:
+        if self._table is None:
+            self._table = {id(self._staged): "/target"}
+            for index, post in enumerate(self._staged.get("posts") or ()):
+                self._table[id(post)] = f"/target/posts/{index}"
+        return self._table
+
+    def __getitem__(self, key: int) -> str:
+        return self._pointers()[key]
+
+    def __iter__(self):
+        return iter(self._pointers())
+
+    def __len__(self) -> int:
+        return len(self._pointers())
+
+
+def with_policy_results(target: dict, runs: list[RulesetRun]) -> dict:
     """A copy of the target whose posts and page carry `policy`: what the policy rule
     sets concluded, for enforcement and legal rule sets to read."""
     per_post: dict[int, list] = {}
@@ -223,15 +250,11 @@ def with_policy_results(target: dict, runs: list[RulesetRun],
                 continue
             bucket = per_post.setdefault(result.post, []) if result.post is not None else page
             bucket.append((result.rule, result.holds, result.rule in severe))
-    # The copies sit where the records they copy sit in the evidence (a post's runtime
-    # record is always at /target/posts/<its index>).
     staged = dict(target)
-    pointers[id(staged)] = "/target"
     posts = []
     for index, post in enumerate(target.get("posts") or ()):
         copy = dict(post)
-        copy["policy"] = _policy_result(per_post.get(index, []))
-        pointers[id(copy)] = f"/target/posts/{index}"
+        copy["policy"] = _policy_result(per_post.get(index, ()))
         posts.append(copy)
     if "posts" in target:
         staged["posts"] = posts
@@ -321,34 +344,38 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
                                         evidence.post_id(result.post) if result.post is not None
                                         else None, result.error))
             index = result.post
-            if index is not None and verdicts[result.rule] == "violates":
-                state = post_state.get(index, False)
-                if holds is True:
-                    post_state[index] = True
-                    post_rules.setdefault(index, []).append(result.rule)
-                elif holds is None and state is not True:
-                    post_state[index] = None
-                    post_rules.setdefault(index, []).append(result.rule)
-                if result.exceptions:
-                    overridden_by = result.overridden_by
-                    if overridden_by:
-                        post_rules.setdefault(index, []).append(overridden_by)
-                        post_state.setdefault(index, False)
+            if index is None or verdicts[result.rule] != "violates":
+                continue
+            if holds is True:
+                post_state[index] = True
+                post_rules.setdefault(index, []).append(result.rule)
+            elif holds is None and post_state.get(index) is not True:
+                post_state[index] = None
+                post_rules.setdefault(index, []).append(result.rule)
+            if result.exceptions:
+                overridden_by = result.overridden_by
+                if overridden_by:
+                    post_rules.setdefault(index, []).append(overridden_by)
+                    post_state.setdefault(index, False)
         contributions.append(RulesetContribution(
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))
     posts = []
     page_goes = within_scope(outcome, "page") == "page_removed" and scope == "page"
+    kept = "removed with the page" if page_goes else "kept"
     for index, post in enumerate(evidence.posts):  # every run sees the same posts, in order
         state = post_state.get(index, False)
-        p = (1.0 if state is True else 0.0) if post_probability is None else post_probability[index]
-        removed = state is True or (state is None and p > DECISIVE)
-        post_outcome = "removed" if removed else "kept"
-        if page_goes and not removed:
-            post_outcome = "removed with the page"
-        posts.append(PostDecision(str(post.get("id", index)), post_outcome,
-                                  tuple(dict.fromkeys(post_rules.get(index, ()))),
-                                  round(p, 4), state is not None))
+        if post_probability is None:  # settled: a post is removed when a rule surely holds
+            removed = state is True
+            p = 1.0 if removed else 0.0
+        else:
+            p = post_probability[index]
+            removed = state is True or (state is None and p > DECISIVE)
+            p = round(p, 4)
+        named = post_rules.get(index)
+        posts.append(PostDecision(str(post.get("id", index)), "removed" if removed else kept,
+                                  tuple(dict.fromkeys(named)) if named else (), p,
+                                  state is not None))
     return Decision(
         request=str(evidence.request.get("id", "")), platform=platform, as_of=day.isoformat(),
         outcome=outcome, likelihood=round(accepted, 4),

@@ -391,9 +391,8 @@ def _read_common(document: Any) -> tuple[dict, dict]:
             if key not in ("request", "target") and not (
                     (key == "$schema" or _is_free(key)) and _is_shallow(value)):
                 raise _Unread
-    readers = _record_readers()
-    request = readers["request"](document.get("request"))
-    target = readers["page"](document.get("target"))
+    request = _record_reader("request")(document.get("request"))
+    target = _record_reader("page")(document.get("target"))
     posts = target.get("posts", ())
     if len({post["id"] for post in posts}) != len(posts):
         raise _Unread  # two posts with one id: the full path reports it (E005)
@@ -415,27 +414,20 @@ def _is_free(key: Any) -> bool:
     return type(key) is str and key.startswith(("_", "x-"))
 
 
-@cache
-def _record_readers() -> dict[str, Any]:
-    """A reader for each record of the schema: value -> runtime record."""
-    defs = evidence_schema()["$defs"]
-    readers: dict[str, Any] = {}
-    for record in vocabulary.RECORDS:
-        if record in defs:
-            readers[record] = _record_reader(record, defs[record], readers)
-    return readers
-
-
 # How the one-pass reader takes each field: a yes/no, a text of at most so many
 # characters, a value a predicate accepts (all three kept as written), or a reader.
 _BOOLEAN, _STRING, _CHECKED, _READ = range(4)
 
 
-def _record_reader(record: str, schema: dict, readers: dict[str, Any]):
+@cache
+def _record_reader(record: str):
+    """The reader of a record of the schema: value -> runtime record. Records do not
+    nest themselves, so building a reader builds those of the records it holds first."""
+    schema = evidence_schema()["$defs"].get(record, {})
     if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
         return _unread
     types = vocabulary.RECORDS[record]
-    fields = {key: _field_entry(sub, types[key], readers)
+    fields = {key: _field_entry(sub, types[key])
               for key, sub in schema["properties"].items()}
     required = tuple(schema.get("required", ()))
     is_post = record == "post"
@@ -474,28 +466,28 @@ def _record_reader(record: str, schema: dict, readers: dict[str, Any]):
     return read
 
 
-def _field_entry(schema: dict, t, readers: dict[str, Any]) -> tuple[int, Any]:
+def _field_entry(schema: dict, t) -> tuple[int, Any]:
     keys = set(schema) - {"description"}
     if keys == {"type"} and schema["type"] == "boolean":
         return _BOOLEAN, None
     if keys == {"type", "maxLength"} and schema["type"] == "string":
         return _STRING, schema["maxLength"]
     if t.kind in ("date", "money", "record", "list"):
-        return _READ, _reader(schema, t, readers)
+        return _READ, _reader(schema, t)
     return _CHECKED, _scalar_check(schema)
 
 
-def _reader(schema: dict, t, readers: dict[str, Any]):
+def _reader(schema: dict, t):
     """A reader of a value that the runtime form converts: value -> runtime value."""
     keys = set(schema) - {"description"}
     if keys == {"anyOf"} and len(schema["anyOf"]) == 2 \
             and schema["anyOf"][1] == {"const": "none"} and "$ref" in schema["anyOf"][0]:
-        name = schema["anyOf"][0]["$ref"].rsplit("/", 1)[1]
+        read_record = _record_reader(schema["anyOf"][0]["$ref"].rsplit("/", 1)[1])
 
         def read_or_none(value):
             if type(value) is str and value == "none":
                 return _runtime_value(value, t, "", {})
-            return readers[name](value)
+            return read_record(value)
         return read_or_none
     if keys == {"$ref"}:
         name = schema["$ref"].rsplit("/", 1)[1]
@@ -503,7 +495,7 @@ def _reader(schema: dict, t, readers: dict[str, Any]):
             return _read_money
         if t.kind != "record":
             return _unread
-        return lambda value: readers[name](value)
+        return _record_reader(name)
     if t.kind == "list" and schema.get("type") == "array":
         if keys != {"type", "items", "maxItems"}:
             return _unread
@@ -518,7 +510,7 @@ def _reader(schema: dict, t, readers: dict[str, Any]):
                     raise _Unread
                 return list(value)
             return read_list
-        element = _reader(items, t.element, readers)
+        element = _reader(items, t.element)
 
         def read_elements(value):
             if type(value) is not list or len(value) > limit:

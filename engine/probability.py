@@ -636,7 +636,7 @@ def _staged(node: _Node) -> Mapping:
     for run in node.runs:
         if run.ruleset.kind != "policy":
             return run.target
-    return with_policy_results(node.target, node.runs, {})
+    return with_policy_results(node.target, node.runs)
 
 
 def _priors(runs) -> list[tuple[rules.RuleSet, rules.Prior]]:
