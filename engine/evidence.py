@@ -183,7 +183,7 @@ class _Pointers(Mapping):
     def _pointers(self) -> dict[int, str]:
         if self._table is None:
             table: dict[int, str] = {}
-            for root, pointer in zip(self._roots, ("/request", "/target")):
+            for root, pointer in zip(self._roots, ("/request", "/target"), strict=True):
                 _name_records(root, pointer, table)
             self._table = table
         return self._table
