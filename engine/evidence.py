@@ -3,7 +3,9 @@ the rules evaluate.
 
 Evidence is untrusted. Reading enforces a size limit before parsing, reports every
 schema problem at once (each with its JSON pointer and a hint), and never raises on bad
-input: problems come back as diagnostics with codes of the E family. The runtime form
+input: problems come back as diagnostics with codes of the E family. Common documents
+are checked and converted in one pass compiled from the schema; the rest go through JSON
+Schema, which reports every problem with its pointer. The runtime form
 differs from the JSON only where the rules need real values: dates become
 `datetime.date` and prices `rules.Money`. Fields that were not assessed stay absent,
 which the rules read as unknown.
@@ -368,8 +370,9 @@ def _runtime_value(item: Any, t, pointer: str, pointers: dict[int, str]) -> Any:
     return item
 
 
-# One pass over the common case: a document of records the schema describes, without free
-# annotations, shorthand, annotations or an extraction record. The pass checks every value
+# One pass over the common case: a document of records the schema describes, without
+# shorthand, annotations, an extraction record or deeply nested free annotations (`_...`,
+# `x-...`, taken only when they nest no deeper than records do). The pass checks every value
 # against the published schema's own keywords (compiled once, below) and builds the runtime
 # records as it goes; it gives up on anything it does not read itself, and the full path
 # (JSON Schema, shorthand, every problem with its pointer) reads that document instead.
