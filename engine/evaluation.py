@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -36,7 +37,7 @@ from engine.decision import (
     scoped,
     within_scope,
 )
-from engine.evidence import Evidence
+from engine.evidence import Evidence, Pointers
 from engine.extraction.provenance import extracted_signals
 
 if TYPE_CHECKING:  # the weighing reads the evaluation, never the other way round
@@ -179,7 +180,7 @@ class Evaluator:
         for ruleset, compiled, params in self._stages(name, day):
             if ruleset.kind != "policy" and staged is None:
                 staged = with_policy_results(target, runs)
-                pointers.maps[0] = _StagedPointers(staged)
+                pointers.maps[0] = Pointers(partial(_staged_pointers, staged))
             records = target if ruleset.kind == "policy" else staged
             runs.append(RulesetRun(compiled, params,
                                    rules.run_rules(compiled, records, request, params),
@@ -211,31 +212,14 @@ def _has_policy(rulesets: list[rules.RuleSet]) -> bool:
     return any(r.kind == "policy" and r.platform != "any" for r in rulesets)
 
 
-class _StagedPointers(Mapping):
+def _staged_pointers(staged: dict) -> dict[int, str]:
     """The pointers of a staged copy: the target's and its posts', which sit where the
     records they copy sit in the evidence (a post's runtime record is always at
-    /target/posts/<its index>). Named when first asked: only explanations ask, and
-    naming them for every request cost as much as copying them."""
-
-    def __init__(self, staged: dict):
-        self._staged = staged
-        self._table: dict[int, str] | None = None
-
-    def _pointers(self) -> dict[int, str]:
-        if self._table is None:
-            self._table = {id(self._staged): "/target"}
-            for index, post in enumerate(self._staged.get("posts") or ()):
-                self._table[id(post)] = f"/target/posts/{index}"
-        return self._table
-
-    def __getitem__(self, key: int) -> str:
-        return self._pointers()[key]
-
-    def __iter__(self):
-        return iter(self._pointers())
-
-    def __len__(self) -> int:
-        return len(self._pointers())
+    /target/posts/<its index>)."""
+    table = {id(staged): "/target"}
+    for index, post in enumerate(staged.get("posts") or ()):
+        table[id(post)] = f"/target/posts/{index}"
+    return table
 
 
 def with_policy_results(target: dict, runs: list[RulesetRun]) -> dict:

@@ -18,9 +18,9 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
         pass
     else:
         return Evidence(name, document, request, target, _digest(document),
-                        _Pointers(request, target)), []
+                        Pointers(partial(_record_pointers, request, target))), []
     if _is_nested_too_deeply(document):
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
     readings: tuple = ()
@@ -173,21 +173,18 @@ def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidenc
     return Evidence(name, document, request, target, _digest(document), pointers, readings), []
 
 
-class _Pointers(Mapping):
-    """The JSON pointer of each runtime record by its id(), worked out when first asked:
-    only explanations and staged rule sets ask, and naming every record up front cost
-    the fast path as much as reading it."""
+class Pointers(Mapping):
+    """JSON pointers of runtime records by their id(), worked out by `name_all` when first
+    asked: only explanations ask, and naming every record on every request cost the fast
+    path as much as reading it."""
 
-    def __init__(self, request: dict, target: dict):
-        self._roots = (request, target)
+    def __init__(self, name_all: Callable[[], dict[int, str]]):
+        self._name_all = name_all
         self._table: dict[int, str] | None = None
 
     def _pointers(self) -> dict[int, str]:
         if self._table is None:
-            table: dict[int, str] = {}
-            for root, pointer in zip(self._roots, ("/request", "/target"), strict=True):
-                _name_records(root, pointer, table)
-            self._table = table
+            self._table = self._name_all()
         return self._table
 
     def __getitem__(self, key: int) -> str:
@@ -198,6 +195,13 @@ class _Pointers(Mapping):
 
     def __len__(self) -> int:
         return len(self._pointers())
+
+
+def _record_pointers(request: dict, target: dict) -> dict[int, str]:
+    table: dict[int, str] = {}
+    _name_records(request, "/request", table)
+    _name_records(target, "/target", table)
+    return table
 
 
 def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:

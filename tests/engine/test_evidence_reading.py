@@ -45,8 +45,8 @@ def _same_as_full_path(document, read: tuple[dict, dict]) -> None:
     assert not ev._consistency(document, "x")
     request, target, pointers = _full_path(document)
     assert read == (request, target)
-    assert sorted(ev._Pointers(*read).values()) == sorted(pointers.values())
-    by_pointer = {p: i for i, p in ev._Pointers(*read).items()}
+    assert sorted(ev._record_pointers(*read).values()) == sorted(pointers.values())
+    by_pointer = {p: i for i, p in ev._record_pointers(*read).items()}
     assert set(by_pointer) == set(pointers.values())
 
 
@@ -136,7 +136,7 @@ def test_evidence_read_in_one_pass_has_the_full_paths_digest_and_pointers():
     document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
     fast, _ = parse_evidence(document)
     slow, _ = parse_evidence({**document, "annotations": []})
-    assert isinstance(fast.pointers, ev._Pointers) and not isinstance(slow.pointers, ev._Pointers)
+    assert isinstance(fast.pointers, ev.Pointers) and not isinstance(slow.pointers, ev.Pointers)
     assert (fast.request, fast.target) == (slow.request, slow.target)
     assert sorted(fast.pointers.values()) == sorted(slow.pointers.values())
     assert fast.digest == ev._digest(document)
