@@ -40,6 +40,10 @@ class Metrics:
         self.in_flight = Gauge("takedown_http_requests_in_flight",
                                "Requests being answered.", registry=r,
                                multiprocess_mode="livesum")
+        self.shed = Counter("takedown_http_requests_shed",
+                            "Requests refused with 429 because the worker had max_in_flight "
+                            "requests in progress already (not counted in the others).",
+                            registry=r)
         self.decisions = Counter("takedown_decisions", "Decisions made, by outcome.",
                                  ["outcome"], registry=r)
         self.rejected = Counter("takedown_evidence_rejected",

@@ -1,6 +1,13 @@
-"""What every request goes through, as one plain ASGI middleware: a request id, the size
-limit, a log line with timings, metrics, and a last line of defence that turns any
-exception into a 500 problem without a traceback.
+"""What every request goes through, as one plain ASGI middleware: admission, a request
+id, the size limit, a log line with timings, metrics, and a last line of defence that
+turns any exception into a 500 problem without a traceback.
+
+Admission bounds the requests a worker takes at once (`max_in_flight`). A check runs on
+the event loop, so requests beyond what the worker can answer only queue and grow
+everyone's latency; past the bound a request is shed at once, before its body is read,
+with 429, `Retry-After` and the `overloaded` problem. Shedding is the service working as
+designed, so it is never a 5xx: a 5xx always means a fault. Probes and /metrics are
+always admitted, so that an overloaded worker is not taken for a dead one.
 
 Plain ASGI rather than a `BaseHTTPMiddleware`: it costs a few microseconds, and it sees
 the body as it arrives, so a body over the limit is refused when its declared length is
@@ -39,10 +46,12 @@ class BodyTooLarge(Exception):
 
 class ServiceMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int,
-                 max_batch_bytes: int, batch_paths: Collection[str] = (),
-                 known_paths: Collection[str] = ()):
+                 max_batch_bytes: int, max_in_flight: int = 1 << 30,
+                 batch_paths: Collection[str] = (), known_paths: Collection[str] = ()):
         self.app = app
         self.metrics = metrics
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
         self.max_body_bytes = max_body_bytes
         self.max_batch_bytes = max_batch_bytes
         self.batch_paths = frozenset(batch_paths)
@@ -52,12 +61,15 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        if self.in_flight >= self.max_in_flight and path not in _QUIET:
+            await self._shed(scope, send)
+            return
         started = time.perf_counter()
         request_id = _request_id(scope)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         fields = state["log"] = {}  # what the handler adds to the log line
-        path = scope["path"]
         limit = self.max_batch_bytes if path in self.batch_paths else self.max_body_bytes
         sizes = {"in": 0, "out": 0}
         status = 0
@@ -79,6 +91,7 @@ class ServiceMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
+        self.in_flight += 1
         self.metrics.in_flight.inc()
         try:
             declared = _content_length(scope)
@@ -100,6 +113,7 @@ class ServiceMiddleware:
                     "the service failed to answer; quote the request id when reporting it",
                     request_id=request_id)})
         finally:
+            self.in_flight -= 1
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -111,6 +125,21 @@ class ServiceMiddleware:
                 request_id=request_id, method=scope["method"], route=template, status=status,
                 duration_ms=round(elapsed * 1000, 3), bytes_in=sizes["in"],
                 bytes_out=sizes["out"], **fields)
+
+
+    async def _shed(self, scope: Scope, send: Send) -> None:
+        """429 without reading the body; counted, and logged at debug level only: at
+        several times the rate the service can take, a line each would be work too."""
+        request_id = _request_id(scope)
+        self.metrics.shed.inc()
+        await send(_start(429, (b"retry-after", b"1"),
+                          (REQUEST_ID_HEADER.lower().encode(), request_id.encode())))
+        await send({"type": "http.response.body", "body": problem_body(
+            429, "overloaded", "too many requests in progress",
+            f"this worker is answering {self.max_in_flight} requests already; retry after "
+            "the number of seconds in Retry-After", request_id=request_id)})
+        log(logging.DEBUG, "request shed", request_id=request_id, method=scope["method"],
+            status=429, in_flight=self.in_flight)
 
 
 def _request_id(scope: Scope) -> str:
