@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Collection
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.service.logs import log
@@ -102,6 +103,8 @@ class ServiceMiddleware:
         except BodyTooLarge as error:
             if not status:
                 await _too_large(send_with_id, error.limit, request_id)
+        except ClientDisconnect:
+            fields["disconnected"] = True  # gone, or cut by a deadline: no one to answer
         except Exception:
             # Logged by type and place only (see logs.py); the client gets the request id.
             logging.getLogger("takedown.service").exception(
@@ -132,12 +135,14 @@ class ServiceMiddleware:
         several times the rate the service can take, a line each would be work too."""
         request_id = _request_id(scope)
         self.metrics.shed.inc()
-        await send(_start(429, (b"retry-after", b"1"),
-                          (REQUEST_ID_HEADER.lower().encode(), request_id.encode())))
-        await send({"type": "http.response.body", "body": problem_body(
+        body = problem_body(
             429, "overloaded", "too many requests in progress",
             f"this worker is answering {self.max_in_flight} requests already; retry after "
-            "the number of seconds in Retry-After", request_id=request_id)})
+            "the number of seconds in Retry-After", request_id=request_id)
+        await send(_start(429, (b"retry-after", b"1"),
+                          (b"content-length", str(len(body)).encode()),
+                          (REQUEST_ID_HEADER.lower().encode(), request_id.encode())))
+        await send({"type": "http.response.body", "body": body})
         log(logging.DEBUG, "request shed", request_id=request_id, method=scope["method"],
             status=429, in_flight=self.in_flight)
 
