@@ -24,7 +24,6 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["LintSandbox", "LintRefused"]
@@ -55,14 +54,12 @@ sys.stdout.buffer.write(out if isinstance(out, bytes) else out.encode("utf-8"))
 _OUT_OF_MEMORY = 3
 
 
-@dataclass(frozen=True)
 class LintRefused(Exception):
     """The lint was not done: `status` 422 (a limit of the text's own) or 429 (busy)."""
 
-    status: int
-    slug: str
-    title: str
-    detail: str
+    def __init__(self, status: int, slug: str, title: str, detail: str):
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
 
 
 class LintSandbox:
