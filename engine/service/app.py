@@ -209,8 +209,9 @@ _ERRORS = {
     413: "The request body is larger than the configured limit; it was not read.",
     422: "Invalid input: `diagnostics` holds the command line's diagnostics (codes, JSON "
          "pointers), `parameters` the query parameters that are wrong.",
-    429: "Too busy now: the worker has `max_in_flight` requests in progress (`overloaded`), "
-         "or every lint slot is taken (`lint-busy`). Retry after `Retry-After` seconds.",
+    429: "Too busy now: the request waited longer than `max_queue_seconds` for a worker, or "
+         "the worker has `max_in_flight` requests in progress (`overloaded`), or every lint "
+         "slot is taken (`lint-busy`). Retry after `Retry-After` seconds.",
     503: "The service is stopping.",
 }
 
@@ -681,6 +682,7 @@ def create_app(settings: Settings, store: RuleStore | None = None) -> FastAPI:
                        max_body_bytes=settings.max_body_bytes,
                        max_batch_bytes=settings.max_batch_bytes,
                        max_in_flight=settings.max_in_flight,
+                       max_queue_seconds=settings.max_queue_seconds,
                        batch_paths={"/v1/check/batch"},
                        known_paths=[path for path in app.openapi()["paths"] if "{" not in path])
     return app

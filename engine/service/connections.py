@@ -10,18 +10,21 @@ with the `request-timeout` problem and the connection is closed.
 
 The deadlines are kept in the protocol, not in the application: the application never
 sees a request whose headers are incomplete. They are armed and disarmed by the parser's
-callbacks, so the fast path pays for two timer handles per request.
+callbacks, so the fast path pays for two timer handles per request. The protocol also
+stamps when it read each request's headers, for admission (middleware.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engine.service.logs import log
+from engine.service.middleware import RECEIVED_AT
 from engine.service.problems import MEDIA_TYPE, problem_body
 
 __all__ = ["DeadlineConfig", "DeadlineProtocol"]
@@ -63,6 +66,9 @@ class DeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._arm("body", self.body_seconds)
         super().on_headers_complete()
+        # When the request was read, for admission (middleware.py) to bound its wait in
+        # the event loop's queue: the application's task is created but has not run.
+        self.scope.setdefault("state", {})[RECEIVED_AT] = time.monotonic()
 
     def on_message_complete(self) -> None:
         self._disarm()

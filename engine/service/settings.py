@@ -6,6 +6,7 @@ The config file is TOML:
     max_body_bytes = 5242880        # larger bodies get 413 before they are parsed
     max_batch_bytes = 67108864      # the same for /v1/check/batch, which streams
     max_in_flight = 32              # requests one worker takes at once; more get 429 at once
+    max_queue_seconds = 1.0         # and one that waited longer for the worker gets 429 too
     header_seconds = 10.0           # a request's headers must be in within this, or 408
     body_seconds = 30.0             # and its body within this after them, or 408
     lint_cpu_seconds = 4.0          # CPU one /v1/lint may use, in a process of its own, or 422
@@ -41,8 +42,8 @@ DEFAULT_RULES = Path(__file__).resolve().parents[2] / "platform_policies"
 DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024
 # The limits that keep one client from starving the others (docs/reliability-service.md):
 # admission, slow clients, and /v1/lint's own process.
-_LIMITS = ("max_in_flight", "header_seconds", "body_seconds", "lint_cpu_seconds",
-           "lint_memory_bytes", "lint_slots", "lint_wait_seconds")
+_LIMITS = ("max_in_flight", "max_queue_seconds", "header_seconds", "body_seconds",
+           "lint_cpu_seconds", "lint_memory_bytes", "lint_slots", "lint_wait_seconds")
 _FILE_KEYS = {"keys", "max_body_bytes", "max_batch_bytes", *_LIMITS}
 
 
@@ -62,6 +63,7 @@ class Settings:
     log_level: str = "info"
     # Defaults chosen on two cores: see docs/reliability-service.md for what they give.
     max_in_flight: int = 32
+    max_queue_seconds: float = 1.0
     header_seconds: float = 10.0
     body_seconds: float = 30.0
     lint_cpu_seconds: float = 4.0

@@ -140,3 +140,22 @@ def test_past_max_in_flight_requests_are_shed_with_429(app):
     assert response.status_code == 429 and response.headers["retry-after"] == "1"
     assert response.json()["type"].endswith("/overloaded")
     assert shedding.state.service.metrics.shed._value.get() == 1
+
+
+def test_a_request_that_waited_past_max_queue_seconds_is_shed_with_429(app):
+    import time
+
+    from engine.service.middleware import RECEIVED_AT
+
+    shedding = lint_app(app, max_queue_seconds=1.0)
+
+    async def read_long_ago(scope, receive, send):  # what the protocol stamps, 5 s ago
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[RECEIVED_AT] = time.monotonic() - 5
+        await shedding(scope, receive, send)
+
+    with TestClient(read_long_ago, headers=bearer(ADMIN_KEY)) as c:
+        response = c.post("/v1/check", content=FIXTURE.read_bytes())
+        assert c.get("/readyz").status_code == 200
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert "waited 5.0 seconds" in response.json()["detail"]
