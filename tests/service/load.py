@@ -2,9 +2,16 @@
 
 A general-purpose client spends more CPU per request than the server does, on the same
 two cores. Requests are sent open loop (at a fixed rate, whatever the answers) or
-closed loop (each client sends again when answered). A request that meets a connection
-reset before any byte of its answer (a worker killed under it) is sent again on a new
-connection, once the reset is counted: POST /v1/check is idempotent.
+closed loop (each client sends again when answered).
+
+Connections are kept alive and reused, as a client of the service would; one idle for
+`IDLE_SECONDS` is dropped rather than reused, as the server closes those it has kept idle
+for 5 s (uvicorn's keep-alive timeout) and a request written into one is lost unread. A
+request that meets a connection closed or reset before any byte of its answer is sent
+again on a new connection, and counted: on a reused connection (one the server closed
+while idle, or a killed worker's), or on a new one (taken by a worker killed before it
+answered). POST /v1/check is idempotent, so sending it again is what a client should do;
+a request is unanswered only when `attempts` new connections in a row failed so.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 __all__ = ["Answer", "Client", "Run", "percentile"]
+
+IDLE_SECONDS = 4.0
 
 
 @dataclass
@@ -28,7 +38,9 @@ class Answer:
 @dataclass
 class Run:
     answers: list[Answer] = field(default_factory=list)
-    resent: int = 0
+    reset_reused: int = 0  # closed or reset before any byte of an answer, then sent again
+    reset_new: int = 0
+    refused: int = 0  # a new connection refused: nothing was sent
     unanswered: int = 0
     seconds: float = 0.0
 
@@ -49,7 +61,9 @@ class Run:
                 "p99_ms": round(self.p99_ms(), 1),
                 "shed": sum(a.status == 429 for a in self.answers),
                 "server_errors": sum(a.status >= 500 for a in self.answers),
-                "resent_after_reset": self.resent, "unanswered": self.unanswered}
+                "reset_reused_connection": self.reset_reused,
+                "reset_new_connection": self.reset_new, "refused": self.refused,
+                "unanswered": self.unanswered}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -63,29 +77,53 @@ class Client:
     def __init__(self, port: int, path: str, body: bytes, *, attempts: int = 5):
         self.port, self.path, self.body = port, path, body
         self.attempts = attempts
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # (reader, writer, idle since): taken from the right, the most recently used
+        # first; the oldest, at the left, are dropped once idle for IDLE_SECONDS.
+        self._idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = deque()
         self.request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                         f"application/json\r\nContent-Length: {len(body)}\r\n\r\n"
                         ).encode() + body
 
+    def _reusable(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        now = time.perf_counter()
+        while self._idle and now - self._idle[0][2] > IDLE_SECONDS:
+            _close(self._idle.popleft()[1])
+        if not self._idle:
+            return None
+        reader, writer, _ = self._idle.pop()
+        return reader, writer
+
     async def send(self, run: Run) -> Answer | None:
-        for _ in range(self.attempts):
-            connection = self._idle.pop() if self._idle else await asyncio.open_connection(
-                "127.0.0.1", self.port)
-            reader, writer = connection
+        failures = 0
+        connection = self._reusable()
+        while failures < self.attempts:
+            is_reused = connection is not None
             started = time.perf_counter()
+            try:
+                if connection is None:
+                    connection = await asyncio.open_connection("127.0.0.1", self.port)
+            except ConnectionRefusedError:
+                run.refused += 1
+                failures += 1
+                continue
+            reader, writer = connection
             try:
                 writer.write(self.request)
                 head = await reader.readuntil(b"\r\n\r\n")
             except (ConnectionError, asyncio.IncompleteReadError):
                 _close(writer)
-                run.resent += 1  # no byte of an answer: the request was not answered
+                connection = None
+                if is_reused:
+                    run.reset_reused += 1
+                else:
+                    run.reset_new += 1
+                    failures += 1
                 continue
             answer = await _rest(reader, head, started)
             if answer.headers.get("connection") == "close":
                 _close(writer)
             else:
-                self._idle.append(connection)
+                self._idle.append((reader, writer, time.perf_counter()))
             run.answers.append(answer)
             return answer
         run.unanswered += 1
@@ -119,7 +157,7 @@ class Client:
         return run
 
     def close(self) -> None:
-        for _, writer in self._idle:
+        for _, writer, _ in self._idle:
             _close(writer)
         self._idle.clear()
 
