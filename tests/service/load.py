@@ -10,8 +10,12 @@ for 5 s (uvicorn's keep-alive timeout) and a request written into one is lost un
 request that meets a connection closed or reset before any byte of its answer is sent
 again on a new connection, and counted: on a reused connection (one the server closed
 while idle, or a killed worker's), or on a new one (taken by a worker killed before it
-answered). POST /v1/check is idempotent, so sending it again is what a client should do;
-a request is unanswered only when `attempts` new connections in a row failed so.
+answered). POST /v1/check is idempotent, so sending it again is what a client should do.
+A new connection refused, or not accepted within `CONNECT_SECONDS` (the listen queue
+full), is counted too: the server took nothing. A request is given up after `attempts`
+such failures in a row: unanswered if one of them was accepted, not accepted otherwise.
+A request without the head of its answer within `ANSWER_SECONDS` is unanswered too, so
+that a request the server holds forever fails the drill rather than hangs it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from dataclasses import dataclass, field
 __all__ = ["Answer", "Client", "Run", "percentile"]
 
 IDLE_SECONDS = 4.0
+CONNECT_SECONDS = 10.0
+ANSWER_SECONDS = 120.0
 
 
 @dataclass
@@ -40,8 +46,9 @@ class Run:
     answers: list[Answer] = field(default_factory=list)
     reset_reused: int = 0  # closed or reset before any byte of an answer, then sent again
     reset_new: int = 0
-    refused: int = 0  # a new connection refused: nothing was sent
-    unanswered: int = 0
+    refused: int = 0  # a new connection refused or not accepted in time: nothing was sent
+    not_accepted: int = 0  # given up, no attempt's connection accepted
+    unanswered: int = 0  # given up, an attempt's connection accepted and cut
     seconds: float = 0.0
 
     def statuses(self) -> dict[int, int]:
@@ -63,7 +70,7 @@ class Run:
                 "server_errors": sum(a.status >= 500 for a in self.answers),
                 "reset_reused_connection": self.reset_reused,
                 "reset_new_connection": self.reset_new, "refused": self.refused,
-                "unanswered": self.unanswered}
+                "not_accepted": self.not_accepted, "unanswered": self.unanswered}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -95,21 +102,27 @@ class Client:
 
     async def send(self, run: Run) -> Answer | None:
         failures = 0
+        was_accepted = False
         connection = self._reusable()
         while failures < self.attempts:
             is_reused = connection is not None
             started = time.perf_counter()
             try:
                 if connection is None:
-                    connection = await asyncio.open_connection("127.0.0.1", self.port)
-            except ConnectionRefusedError:
+                    connection = await asyncio.wait_for(
+                        asyncio.open_connection("127.0.0.1", self.port), CONNECT_SECONDS)
+            except (ConnectionRefusedError, TimeoutError):
                 run.refused += 1
                 failures += 1
                 continue
             reader, writer = connection
             try:
                 writer.write(self.request)
-                head = await reader.readuntil(b"\r\n\r\n")
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ANSWER_SECONDS)
+            except TimeoutError:
+                _close(writer)
+                run.unanswered += 1
+                return None
             except (ConnectionError, asyncio.IncompleteReadError):
                 _close(writer)
                 connection = None
@@ -118,6 +131,7 @@ class Client:
                 else:
                     run.reset_new += 1
                     failures += 1
+                    was_accepted = True
                 continue
             answer = await _rest(reader, head, started)
             if answer.headers.get("connection") == "close":
@@ -126,7 +140,10 @@ class Client:
                 self._idle.append((reader, writer, time.perf_counter()))
             run.answers.append(answer)
             return answer
-        run.unanswered += 1
+        if was_accepted:
+            run.unanswered += 1
+        else:
+            run.not_accepted += 1
         return None
 
     async def open_loop(self, rate: float, seconds: float, run: Run | None = None) -> Run:
