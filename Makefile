@@ -17,7 +17,7 @@ LONG := TAKEDOWN_DRILLS=long TAKEDOWN_DRILL_OUT=out/drills
 # fixtures/nca-2020 is a scenario of its own, replayed below.
 FIXTURE_DIRS := $(filter-out fixtures/nca-2020/,$(sort $(wildcard fixtures/*/)))
 
-.PHONY: run test lint fuzz drills bench bench-extraction bench-batch clean
+.PHONY: run test lint fuzz drills drills-service bench bench-extraction bench-batch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,10 +80,18 @@ fuzz: $(FUZZ_STAMP)
 		-s tests/rules/test_properties.py -k reference
 
 # The long forms of the drills: kill -9 of record and import 50 times each, four
-# concurrent writers for 250 rounds each, the disk-full drill (figures in out/drills/).
+# concurrent writers for 250 rounds each, the disk-full drill, then the service's
+# (figures in out/drills/).
 drills: $(STAMP)
 	$(LONG) $(BIN)/python -m pytest -p no:cacheprovider -s \
 		tests/audit/test_crash.py tests/audit/test_concurrency.py tests/audit/test_disk_full.py
+	$(MAKE) drills-service
+
+# The service under load (1x, 2x, 4x saturation, 60 s each) with a worker killed and
+# SIGHUP every 2 s, 500 slow clients, 16 worst-case lints (docs/reliability-service.md).
+# Timed, so run alone: under flock when the machine is shared.
+drills-service: $(STAMP)
+	$(LONG) $(BIN)/python -m pytest -p no:cacheprovider -s tests/service/test_drills.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,7 +9,11 @@ them; uvicorn serves them. The package is flat, one module per concern:
 - `keys`: API keys, hashed on load, with their scopes;
 - `generations`: the rule sets being served, and reloading them without a restart;
 - `app`: the routes;
-- `middleware`: request ids, size limits, logs, metrics, and no traceback to a client;
+- `middleware`: admission (429 past `max_queue_seconds` or `max_in_flight`), request
+  ids, size limits, logs, metrics, and no traceback to a client;
+- `connections`: 408 for a request whose headers or body arrive too slowly, and when
+  each request was read, for admission;
+- `sandbox`: `/v1/lint` in a child process with CPU and memory limits;
 - `problems`, `logs`, `metrics`: error bodies, JSON log lines, Prometheus metrics;
 - `openapi`: the OpenAPI document, built from the routes and the published schemas;
 - `server`: running it all under uvicorn, with one process or several.

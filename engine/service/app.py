@@ -50,6 +50,7 @@ from engine.service.metrics import Metrics
 from engine.service.middleware import BodyTooLarge, ServiceMiddleware
 from engine.service.problems import MEDIA_TYPE as PROBLEM
 from engine.service.problems import problem
+from engine.service.sandbox import LintRefused, LintSandbox
 from engine.service.settings import ENV_SETTINGS, Settings
 
 __all__ = ["create_app", "create_app_from_env", "build_app", "build_routes", "Service",
@@ -75,6 +76,10 @@ class Service:
         self._tasks: set[asyncio.Task] = set()  # held until done, or they may be collected
         self._extractors: dict[str, object] = {}  # generation id -> its extractor
         self._extractor_lock = threading.Lock()
+        self.linter = LintSandbox(store.state_dir, cpu_seconds=settings.lint_cpu_seconds,
+                                  memory_bytes=settings.lint_memory_bytes,
+                                  slots=settings.lint_slots,
+                                  wait_seconds=settings.lint_wait_seconds)
         metrics.serving(store.current().id)
 
     async def generation(self) -> Generation:
@@ -204,6 +209,9 @@ _ERRORS = {
     413: "The request body is larger than the configured limit; it was not read.",
     422: "Invalid input: `diagnostics` holds the command line's diagnostics (codes, JSON "
          "pointers), `parameters` the query parameters that are wrong.",
+    429: "Too busy now: the request waited longer than `max_queue_seconds` for a worker, or "
+         "the worker has `max_in_flight` requests in progress (`overloaded`), or every lint "
+         "slot is taken (`lint-busy`). Retry after `Retry-After` seconds.",
     503: "The service is stopping.",
 }
 
@@ -244,7 +252,7 @@ def build_routes() -> APIRouter:
     plain = [Depends(_known_parameters)]
     router = APIRouter()
     checks = [Security(_requires("check")), *plain]
-    evaluated = (401, 403, 413, 422)
+    evaluated = (401, 403, 413, 422, 429)
 
     @router.post("/v1/check", operation_id="check", tags=["checks"], dependencies=checks,
                  summary="Predict the response to one takedown request",
@@ -342,11 +350,13 @@ def build_routes() -> APIRouter:
     @router.post("/v1/lint", operation_id="lint", tags=["rule sets"], dependencies=checks,
                  summary="Check the text of a rule-set file",
                  description="The diagnostics `takedown lint --format json` gives for one "
-                 "file, so that editors and review tools can check a draft. Always 200: "
-                 "the draft is usable when `errors` is 0.",
+                 "file, so that editors and review tools can check a draft: 200, and the "
+                 "draft is usable when `errors` is 0. The text is checked in a process of "
+                 "its own with CPU and memory limits: a text past them gets 422 "
+                 "(`lint-time-limit`, `lint-memory-limit`).",
                  response_class=Response, openapi_extra=_LINT_BODY,
                  responses=_responses("The diagnostics.", {JSON: {"schema": _ref("LintReport")}},
-                                      401, 403, 413, 422))
+                                      401, 403, 413, 422, 429))
     async def lint(request: Request, name: Annotated[str, Query(
             description="The file name to quote in diagnostics.", min_length=1,
             max_length=200, pattern=r"^[\w./-]+$")] = "draft.yaml") -> Response:
@@ -355,9 +365,15 @@ def build_routes() -> APIRouter:
             return problem(422, "empty-body", "empty request body",
                            "send the text of a rule-set file", request_id=request.state.request_id)
         started = time.perf_counter()
-        _, diagnostics = await run_in_threadpool(rules.load_text, text, name)
+        try:
+            report = await _service(request).linter.lint(text, name)
+        except LintRefused as refused:
+            request.state.log["refused"] = refused.slug
+            return problem(refused.status, refused.slug, refused.title, refused.detail,
+                           request_id=request.state.request_id,
+                           headers={"Retry-After": "2"} if refused.status == 429 else None)
         _timing(request, "lint", started)
-        return Response(rules.render_json(diagnostics, 1), media_type=JSON)
+        return Response(report, media_type=JSON)
 
     @router.get("/v1/rulesets", operation_id="listRulesets", tags=["rule sets"],
                 dependencies=checks, summary="The rule sets in service, every version",
@@ -665,6 +681,8 @@ def create_app(settings: Settings, store: RuleStore | None = None) -> FastAPI:
     app.add_middleware(ServiceMiddleware, metrics=service.metrics,
                        max_body_bytes=settings.max_body_bytes,
                        max_batch_bytes=settings.max_batch_bytes,
+                       max_in_flight=settings.max_in_flight,
+                       max_queue_seconds=settings.max_queue_seconds,
                        batch_paths={"/v1/check/batch"},
                        known_paths=[path for path in app.openapi()["paths"] if "{" not in path])
     return app

@@ -38,8 +38,13 @@ class Metrics:
                                   "Time from the request's start to the end of its response.",
                                   ["route"], buckets=_SECONDS, registry=r)
         self.in_flight = Gauge("takedown_http_requests_in_flight",
-                               "Requests being answered.", registry=r,
+                               "Requests being answered (once their body is in).", registry=r,
                                multiprocess_mode="livesum")
+        self.shed = Counter("takedown_http_requests_shed",
+                            "Requests refused with 429 because they waited longer than "
+                            "max_queue_seconds or the worker had max_in_flight requests in "
+                            "progress already (not counted in the others).",
+                            registry=r)
         self.decisions = Counter("takedown_decisions", "Decisions made, by outcome.",
                                  ["outcome"], registry=r)
         self.rejected = Counter("takedown_evidence_rejected",

@@ -1,6 +1,20 @@
-"""What every request goes through, as one plain ASGI middleware: a request id, the size
-limit, a log line with timings, metrics, and a last line of defence that turns any
-exception into a 500 problem without a traceback.
+"""What every request goes through, as one plain ASGI middleware: admission, a request
+id, the size limit, a log line with timings, metrics, and a last line of defence that
+turns any exception into a 500 problem without a traceback.
+
+Admission keeps a worker from taking more than it can answer in time. A check runs on
+the event loop, start to end, so requests beyond what the worker can answer do not pile
+up here: they wait in the loop's queue, and that wait grows everyone's latency. So a
+request is shed when it waited there longer than `max_queue_seconds` (the protocol,
+connections.py, stamps when its headers were read: `RECEIVED_AT`), or when the worker
+already has `max_in_flight` requests in progress (those that wait on something, such as
+a lint's process or a batch's lines). A request counts as in progress once its body is
+in, or its answer has begun: one whose body trickles in (a slow client, cut by the
+body deadline) holds no place that others need. A shed request gets 429 at once, before
+its body is read, with `Retry-After` and the `overloaded` problem. Shedding is the
+service working as designed, so it is never a 5xx: a 5xx always means a fault. Probes
+and /metrics are always admitted, so that an overloaded worker is not taken for a dead
+one.
 
 Plain ASGI rather than a `BaseHTTPMiddleware`: it costs a few microseconds, and it sees
 the body as it arrives, so a body over the limit is refused when its declared length is
@@ -16,17 +30,21 @@ import uuid
 from collections.abc import Collection
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.service.logs import log
 from engine.service.metrics import Metrics
 from engine.service.problems import MEDIA_TYPE, problem_body
 
-__all__ = ["ServiceMiddleware", "BodyTooLarge", "REQUEST_ID_HEADER"]
+__all__ = ["ServiceMiddleware", "BodyTooLarge", "REQUEST_ID_HEADER", "RECEIVED_AT"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: logged at debug level
+# The key in scope["state"] of the `time.monotonic()` at which the server read the
+# request's headers; without it (a test client) there is no bound on the wait.
+RECEIVED_AT = "received_at"
 
 
 class BodyTooLarge(Exception):
@@ -39,10 +57,14 @@ class BodyTooLarge(Exception):
 
 class ServiceMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int,
-                 max_batch_bytes: int, batch_paths: Collection[str] = (),
+                 max_batch_bytes: int, max_in_flight: int = 1 << 30,
+                 max_queue_seconds: float = float("inf"), batch_paths: Collection[str] = (),
                  known_paths: Collection[str] = ()):
         self.app = app
         self.metrics = metrics
+        self.max_in_flight = max_in_flight
+        self.max_queue_seconds = max_queue_seconds
+        self.in_flight = 0
         self.max_body_bytes = max_body_bytes
         self.max_batch_bytes = max_batch_bytes
         self.batch_paths = frozenset(batch_paths)
@@ -52,19 +74,33 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        if path not in _QUIET:
+            why = self._is_overloaded(scope)
+            if why:
+                await self._shed(scope, send, why)
+                return
         started = time.perf_counter()
         request_id = _request_id(scope)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         fields = state["log"] = {}  # what the handler adds to the log line
-        path = scope["path"]
         limit = self.max_batch_bytes if path in self.batch_paths else self.max_body_bytes
         sizes = {"in": 0, "out": 0}
         status = 0
+        is_counted = False
+
+        def count() -> None:
+            nonlocal is_counted
+            if not is_counted:
+                is_counted = True
+                self.in_flight += 1
+                self.metrics.in_flight.inc()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
+                count()
                 status = message["status"]
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
             elif message["type"] == "http.response.body":
@@ -77,9 +113,10 @@ class ServiceMiddleware:
                 sizes["in"] += len(message.get("body", b""))
                 if sizes["in"] > limit:
                     raise BodyTooLarge(limit)
+                if not message.get("more_body", False):
+                    count()
             return message
 
-        self.metrics.in_flight.inc()
         try:
             declared = _content_length(scope)
             if declared is not None and declared > limit:
@@ -89,6 +126,8 @@ class ServiceMiddleware:
         except BodyTooLarge as error:
             if not status:
                 await _too_large(send_with_id, error.limit, request_id)
+        except ClientDisconnect:
+            fields["disconnected"] = True  # gone, or cut by a deadline: no one to answer
         except Exception:
             # Logged by type and place only (see logs.py); the client gets the request id.
             logging.getLogger("takedown.service").exception(
@@ -100,7 +139,9 @@ class ServiceMiddleware:
                     "the service failed to answer; quote the request id when reporting it",
                     request_id=request_id)})
         finally:
-            self.metrics.in_flight.dec()
+            if is_counted:
+                self.in_flight -= 1
+                self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or (
@@ -111,6 +152,35 @@ class ServiceMiddleware:
                 request_id=request_id, method=scope["method"], route=template, status=status,
                 duration_ms=round(elapsed * 1000, 3), bytes_in=sizes["in"],
                 bytes_out=sizes["out"], **fields)
+
+
+    def _is_overloaded(self, scope: Scope) -> str:
+        """Why the request is shed, or "" when it is admitted."""
+        received = scope.get("state", {}).get(RECEIVED_AT)
+        if received is not None:
+            waited = time.monotonic() - received
+            if waited > self.max_queue_seconds:
+                return (f"the request waited {waited:.1f} seconds for this worker, longer "
+                        f"than {self.max_queue_seconds:g}")
+        if self.in_flight >= self.max_in_flight:
+            return f"this worker is answering {self.max_in_flight} requests already"
+        return ""
+
+    async def _shed(self, scope: Scope, send: Send, why: str) -> None:
+        """429 without reading the body; counted, and logged at debug level only: at
+        several times the rate the service can take, a line each would be work too."""
+        request_id = _request_id(scope)
+        self.metrics.shed.inc()
+        body = problem_body(
+            429, "overloaded", "the service is overloaded",
+            f"{why}; retry after the number of seconds in Retry-After",
+            request_id=request_id)
+        await send(_start(429, (b"retry-after", b"1"),
+                          (b"content-length", str(len(body)).encode()),
+                          (REQUEST_ID_HEADER.lower().encode(), request_id.encode())))
+        await send({"type": "http.response.body", "body": body})
+        log(logging.DEBUG, "request shed", request_id=request_id, method=scope["method"],
+            status=429, in_flight=self.in_flight)
 
 
 def _request_id(scope: Scope) -> str:

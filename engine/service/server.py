@@ -23,6 +23,7 @@ from uvicorn.supervisors import Multiprocess
 
 import rules
 from engine.evaluation import RulesError
+from engine.service.connections import DeadlineConfig
 from engine.service.generations import RuleStore
 from engine.service.keys import hash_key, is_loopback, new_key
 from engine.service.logs import log, log_config, log_reload
@@ -65,7 +66,8 @@ def main(args) -> int:
             rulesets=len(loaded.serving.engine.registry), warnings=len(loaded.diagnostics))
         log(logging.INFO, "starting", host=settings.host, port=settings.port,
             workers=settings.workers, api_keys=len(settings.keyring),
-            max_body_bytes=settings.max_body_bytes)
+            max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
+            header_seconds=settings.header_seconds, body_seconds=settings.body_seconds)
         _serve(settings, store)
         return EXIT_OK
     finally:
@@ -75,11 +77,12 @@ def main(args) -> int:
 def _serve(settings: Settings, store: RuleStore) -> None:
     options = dict(host=settings.host, port=settings.port, log_config=log_config(settings.log_level),
                    access_log=False, server_header=False, proxy_headers=False,
-                   timeout_graceful_shutdown=30)
+                   timeout_graceful_shutdown=30, header_seconds=settings.header_seconds,
+                   body_seconds=settings.body_seconds)
     if settings.workers == 1:
         from engine.service.app import create_app
 
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, store), **options))
+        server = uvicorn.Server(DeadlineConfig(create_app(settings, store), **options))
         server.run()
         if not server.started:  # could not bind, for instance
             raise SystemExit(1)
@@ -89,7 +92,7 @@ def _serve(settings: Settings, store: RuleStore) -> None:
         metrics_dir = settings.state_dir / "metrics"
         metrics_dir.mkdir()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    config = uvicorn.Config("engine.service.app:create_app_from_env", factory=True,
+    config = DeadlineConfig("engine.service.app:create_app_from_env", factory=True,
                             workers=settings.workers, **options)
     _Supervisor(config, [config.bind_socket()], store).run()
 
@@ -98,7 +101,7 @@ class _Supervisor(Multiprocess):
     """uvicorn's supervisor, except that SIGHUP reloads the rule sets (and the workers
     follow them) instead of restarting the workers."""
 
-    def __init__(self, config: uvicorn.Config, sockets: list, store: RuleStore):
+    def __init__(self, config: DeadlineConfig, sockets: list, store: RuleStore):
         super().__init__(config, sockets)
         self.store = store
 

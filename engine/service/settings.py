@@ -3,13 +3,21 @@ once into a frozen `Settings`.
 
 The config file is TOML:
 
-    max_body_bytes = 5242880       # larger bodies get 413 before they are parsed
-    max_batch_bytes = 67108864     # the same for /v1/check/batch, which streams
+    max_body_bytes = 5242880        # larger bodies get 413 before they are parsed
+    max_batch_bytes = 67108864      # the same for /v1/check/batch, which streams
+    max_in_flight = 32              # requests one worker takes at once; more get 429 at once
+    max_queue_seconds = 1.0         # and one that waited longer for the worker gets 429 too
+    header_seconds = 10.0           # a request's headers must be in within this, or 408
+    body_seconds = 30.0             # and its body within this after them, or 408
+    lint_cpu_seconds = 4.0          # CPU one /v1/lint may use, in a process of its own, or 422
+    lint_memory_bytes = 1073741824  # that process's address space, or 422
+    lint_slots = 0                  # lint processes at once, all workers together (0: cores - 1)
+    lint_wait_seconds = 2.0         # how long a lint waits for a slot before 429
 
     [[keys]]
-    name = "case-management"       # logged with each request; the key never is
-    sha256 = "<64 hex digits>"     # `takedown serve --new-key` prints a key and this line
-    scopes = ["check"]             # check, admin
+    name = "case-management"        # logged with each request; the key never is
+    sha256 = "<64 hex digits>"      # `takedown serve --new-key` prints a key and this line
+    scopes = ["check"]              # check, admin
 
 Worker processes get the settings through one environment variable, with the keys as
 digests only.
@@ -32,7 +40,11 @@ ENV_KEYS = "TAKEDOWN_API_KEYS"
 ENV_SETTINGS = "TAKEDOWN_SERVICE_SETTINGS"
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "platform_policies"
 DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024
-_FILE_KEYS = {"keys", "max_body_bytes", "max_batch_bytes"}
+# The limits that keep one client from starving the others (docs/reliability-service.md):
+# admission, slow clients, and /v1/lint's own process.
+_LIMITS = ("max_in_flight", "max_queue_seconds", "header_seconds", "body_seconds",
+           "lint_cpu_seconds", "lint_memory_bytes", "lint_slots", "lint_wait_seconds")
+_FILE_KEYS = {"keys", "max_body_bytes", "max_batch_bytes", *_LIMITS}
 
 
 class SettingsError(ValueError):
@@ -49,6 +61,15 @@ class Settings:
     max_body_bytes: int = MAX_EVIDENCE_BYTES
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
     log_level: str = "info"
+    # Defaults chosen on two cores: see docs/reliability-service.md for what they give.
+    max_in_flight: int = 32
+    max_queue_seconds: float = 1.0
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    lint_cpu_seconds: float = 4.0
+    lint_memory_bytes: int = 1 << 30
+    lint_slots: int = 0  # 0: one fewer than the cores, at least one
+    lint_wait_seconds: float = 2.0
     # Where snapshots of the rule sets in service are kept, shared by the workers; a
     # temporary directory when not given.
     state_dir: Path | None = None
@@ -68,6 +89,8 @@ class Settings:
         for name in ("max_body_bytes", "max_batch_bytes"):
             if name in values and (not isinstance(values[name], int) or values[name] < 1024):
                 raise SettingsError(f"{name} must be a whole number of bytes, at least 1024")
+        for name in _LIMITS:
+            _check_limit(values, name, cls.__dataclass_fields__[name].default)
         if args.workers < 1:
             raise SettingsError("--workers must be at least 1")
         if not 0 <= args.port <= 65535:
@@ -92,6 +115,22 @@ class Settings:
         data["rules_dir"] = Path(data["rules_dir"])
         data["state_dir"] = Path(data["state_dir"]) if data["state_dir"] else None
         return cls(**data)
+
+
+def _check_limit(values: dict, name: str, default: float) -> None:
+    """A limit from the config file: of the default's type (a whole number where the
+    default is one) and positive (lint_slots may be 0: as many as cores - 1)."""
+    if name not in values:
+        return
+    value = values[name]
+    whole = isinstance(default, int)
+    is_number = isinstance(value, int) if whole else isinstance(value, int | float)
+    least = 0 if name == "lint_slots" else (1 if whole else 0.001)
+    if isinstance(value, bool) or not is_number or value < least:
+        kind = "a whole number" if whole else "a number of seconds"
+        raise SettingsError(f"{name} must be {kind}, at least {least}")
+    if not whole:
+        values[name] = float(value)
 
 
 def _read_config(path: Path) -> tuple[dict, Keyring]:

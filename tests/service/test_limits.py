@@ -95,3 +95,67 @@ def test_a_batch_over_its_limit_ends_with_an_error_line(small_app):
 def test_a_chunked_batch_over_its_limit_before_any_decision_is_413(small_app):
     response = post_streamed(small_app, "/v1/check/batch", b" " * (4 * LIMIT))
     assert response.status_code == 413
+
+
+def lint_app(app, **limits):
+    settings = dataclasses.replace(app.state.service.settings, **limits)
+    return create_app(settings, store=app.state.service.store)
+
+
+def test_lint_past_its_cpu_time_is_422(app):
+    from tests.service.test_drills import worst_rule_text
+
+    with TestClient(lint_app(app, lint_cpu_seconds=0.001), headers=bearer(ADMIN_KEY)) as c:
+        response = c.post("/v1/lint", content=worst_rule_text())
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/lint-time-limit")
+
+
+def test_lint_past_its_memory_is_422(app):
+    from tests.service.test_drills import worst_rule_text
+
+    with TestClient(lint_app(app, lint_memory_bytes=64 << 20), headers=bearer(ADMIN_KEY)) as c:
+        response = c.post("/v1/lint", content=worst_rule_text())
+    assert response.status_code == 422
+    assert response.json()["type"].rsplit("/", 1)[1] in ("lint-memory-limit", "lint-failed")
+
+
+def test_a_lint_without_a_slot_is_429_with_retry_after(app, tmp_path):
+    import fcntl
+
+    busy = lint_app(app, lint_slots=1, lint_wait_seconds=0.2)
+    slot = busy.state.service.linter._slot_dir / "slot-0"
+    with open(slot, "a+b") as held, TestClient(busy, headers=bearer(ADMIN_KEY)) as c:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        response = c.post("/v1/lint", content=b"ruleset: x\n")
+    assert response.status_code == 429 and response.headers["retry-after"] == "2"
+    assert response.json()["type"].endswith("/lint-busy")
+
+
+def test_past_max_in_flight_requests_are_shed_with_429(app):
+    shedding = lint_app(app, max_in_flight=0)
+    with TestClient(shedding, headers=bearer(ADMIN_KEY)) as c:
+        response = c.post("/v1/check", content=FIXTURE.read_bytes())
+        assert c.get("/readyz").status_code == 200  # probes are always admitted
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/overloaded")
+    assert shedding.state.service.metrics.shed._value.get() == 1
+
+
+def test_a_request_that_waited_past_max_queue_seconds_is_shed_with_429(app):
+    import time
+
+    from engine.service.middleware import RECEIVED_AT
+
+    shedding = lint_app(app, max_queue_seconds=1.0)
+
+    async def read_long_ago(scope, receive, send):  # what the protocol stamps, 5 s ago
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[RECEIVED_AT] = time.monotonic() - 5
+        await shedding(scope, receive, send)
+
+    with TestClient(read_long_ago, headers=bearer(ADMIN_KEY)) as c:
+        response = c.post("/v1/check", content=FIXTURE.read_bytes())
+        assert c.get("/readyz").status_code == 200
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert "waited 5.0 seconds" in response.json()["detail"]
