@@ -31,6 +31,7 @@ from engine.decision import (
 )
 from engine.evidence import Evidence
 from engine.probability import (
+    Evaluations,
     Expansion,
     condition_facts,
     conditioned,
@@ -39,7 +40,6 @@ from engine.probability import (
     is_weighable,
     label_of,
     label_type,
-    patched,
     truths,
     unknown_reads,
     values_of,
@@ -394,10 +394,13 @@ class _WhatIf:
         self.engine, self.evidence, self.runs, self.decision = engine, evidence, runs, decision
         self.weighing = weighing
         self.day = datetime.date.fromisoformat(decision.as_of)
+        # The branches every what-if evaluates, kept for the others.
+        self.evaluations = Evaluations(engine, evidence, self.day, decision.platform, runs)
         self.rows: list[dict[str, float]] = []
         if weighing is not None:
             self.rows = truths(engine, evidence, self.day, decision.platform, weighing,
-                               list(dict.fromkeys(list(weighing.facts) + list(pointers))))
+                               list(dict.fromkeys(list(weighing.facts) + list(pointers))),
+                               self.evaluations)
         self.branched = set(weighing.facts) if weighing else set()
         # Facts only priors' conditions read: the tree was weighed with those priors as
         # the facts stand, so their what-ifs are weighed again.
@@ -420,7 +423,8 @@ class _WhatIf:
                     {o: float(o == self.decision.bounds[0]) for o in OUTCOMES})
             return self._effect(assumed, full, chance, self.weighing is None)
         weighing = weigh(self.engine, self.evidence, self.day, self.decision.platform,
-                         self.runs, assumed, budget=WHAT_IF_EVALUATIONS)
+                         self.runs, assumed, budget=WHAT_IF_EVALUATIONS,
+                         evaluations=self.evaluations)
         full = weighing.distribution()
         settled = weighing.unresolved == 0 and max(full.values()) >= 1 - 1e-9
         return self._effect(assumed, full, chance, settled)
@@ -440,12 +444,7 @@ class _WhatIf:
         """Whether establishing `assumed` leaves every rule result as it is: then the
         weighing, which starts from those results, is unchanged too."""
         values = [(p, values_of(p, self.day)[0 if v else 1]) for p, v in assumed]
-        patched_runs, _, _ = self.engine.run(
-            self.evidence, self.day, self.decision.platform,
-            target=patched(self.evidence.target, [a for a in values
-                                                  if a[0].startswith("/target/")]),
-            request=patched(self.evidence.request, [a for a in values
-                                                    if a[0].startswith("/request/")]))
+        patched_runs = self.evaluations.runs(self.evaluations.key(values), values)
         return all(_acting(a) == _acting(b) for a, b in zip(self.runs, patched_runs, strict=True))
 
     def _effect(self, assumed, full, chance, settled) -> tuple[Effect, float]:
