@@ -313,15 +313,18 @@ def _condition_paths(node: n.Node, bound: Mapping[str, bool]):
 class _Node:
     """The records of one branch: the patched target and request, and its runs.
 
-    `staged` is the target with the policy results filled in, set only when the runs
-    were evaluated without some of the branch's facts (`Evaluations`): then the runs'
-    own staged target lacks them, and priors' conditions must read them."""
+    `restage` is set when the runs were evaluated without some of the branch's facts
+    (`Evaluations`): then the runs' own staged target lacks them, and priors'
+    conditions read `staged`, the branch's target with the policy results filled in,
+    made when first asked for."""
 
-    __slots__ = ("target", "request", "runs", "assignment", "key", "staged")
+    __slots__ = ("target", "request", "runs", "assignment", "key", "restage", "staged")
 
-    def __init__(self, target, request, runs, assignment, key=None, staged=None):
+    def __init__(self, target, request, runs, assignment, key=None):
         self.target, self.request, self.runs, self.assignment = target, request, runs, assignment
-        self.key, self.staged = key, staged
+        self.key = key
+        self.restage = False
+        self.staged: Mapping | None = None
 
     def pointer(self, path: n.Path, env: Mapping) -> str | None:
         """The JSON pointer of the field `path` reads, with `env` bound."""
@@ -381,6 +384,7 @@ class Evaluations:
         self._runs: dict[frozenset, list] = {frozenset(): runs}
         self.candidates: dict[tuple[frozenset, str], str | None] = {}
         self.bounds: dict[frozenset, tuple[str, str]] = {}
+        self.leaves: dict[frozenset, tuple[tuple[bool | None, ...], float]] = {}
 
     def is_read(self, pointer: str) -> bool:
         """Whether a rule may read the field at `pointer` (or a record holding it)."""
@@ -462,7 +466,12 @@ class Expansion:
         self.unpriored: dict[str, None] = {}
         self.kept = evaluations
 
-    def node(self, assignment: tuple[tuple[str, bool], ...], runs=None) -> _Node:
+    def node(self, assignment: tuple[tuple[str, bool], ...], runs=None,
+             parent: _Node | None = None) -> _Node:
+        """The branch `assignment`; `parent`, the branch it extends by its last fact."""
+        kept = self.kept
+        if kept is not None and parent is not None and parent.key is not None:
+            return self._child(parent, assignment)
         target = patched(self.evidence.target,
                          [a for a in assignment if a[0].startswith("/target/")])
         request = patched(self.evidence.request,
@@ -470,21 +479,32 @@ class Expansion:
         if runs is not None:
             return _Node(target, request, runs, assignment)
         self.evaluations += 1  # counted whether kept or not: the budget stays the same
-        kept = self.kept
         if kept is None:
             runs, _, _ = self.engine.run(self.evidence, self.day, self.platform,
                                          target=target, request=request)
             return _Node(target, request, runs, assignment)
         key = kept.key(assignment)
-        runs = kept.runs(key, assignment)
-        staged = None
-        if key is None or len(key) < len(assignment):  # evaluated without some facts
-            policy = list(itertools.takewhile(lambda run: run.ruleset.kind == "policy", runs))
-            if len(policy) < len(runs):
-                from engine.evaluation import with_policy_results
+        node = _Node(target, request, kept.runs(key, assignment), assignment, key)
+        # Evaluated without some facts: the staged target is made from the branch's own.
+        node.restage = key is None or len(key) < len(assignment)
+        return node
 
-                staged = with_policy_results(target, policy, {})
-        return _Node(target, request, runs, assignment, key, staged)
+    def _child(self, parent: _Node, assignment) -> _Node:
+        """A kept branch one fact below `parent`, a kept branch too: its records are
+        the parent's with the fact set (the fact is open there, so set nowhere else)."""
+        assert self.kept is not None
+        self.evaluations += 1
+        fact = assignment[-1]
+        if fact[0].startswith("/target/"):
+            target, request = patched(parent.target, [fact]), parent.request
+        else:
+            target, request = parent.target, patched(parent.request, [fact])
+        key = parent.key
+        if self.kept.is_read(fact[0]):
+            key = key | {(fact[0], tuple(fact[1]) if isinstance(fact[1], list) else fact[1])}
+        node = _Node(target, request, self.kept.runs(key, assignment), assignment, key)
+        node.restage = len(key) < len(assignment)
+        return node
 
     def bounds(self, node: _Node) -> tuple[str, str]:
         """The sure and the most outcome on this branch (rule results alone say)."""
@@ -496,6 +516,19 @@ class Expansion:
         found = memo.get(node.key)
         if found is None:
             found = memo[node.key] = bounds_of(node.runs)
+        return found
+
+    def leaf(self, node: _Node) -> tuple[tuple[bool | None, ...], float]:
+        """Each post's policy violation on this branch, and the likelihood there."""
+        from engine.evaluation import leaf_likelihood
+
+        if node.key is None or self.kept is None:
+            return _post_states(node.runs, len(self.evidence.posts)), leaf_likelihood(node.runs)
+        memo = self.kept.leaves
+        found = memo.get(node.key)
+        if found is None:
+            found = memo[node.key] = (_post_states(node.runs, len(self.evidence.posts)),
+                                      leaf_likelihood(node.runs))
         return found
 
     # Choosing the next fact
@@ -633,8 +666,6 @@ def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
     `assumed` are facts taken as given first (what-ifs), as (JSON pointer, value);
     `evaluations`, the branches other weighings of the request evaluated.
     """
-    from engine.evaluation import leaf_likelihood
-
     expansion = Expansion(engine, evidence, day, platform, evaluations)
     assumed = tuple((p, _value(p, v, day)) for p, v in assumed)
     root = expansion.node(assumed, None if assumed else runs)
@@ -652,14 +683,13 @@ def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
             fact = expansion.candidate(node, lower)
         if fact is None:
             leaves.append(Leaf(node.assignment[len(assumed):], weight, lower, upper,
-                               _post_states(node.runs, len(evidence.posts)),
-                               leaf_likelihood(node.runs)))
+                               *expansion.leaf(node)))
             continue
         fact, probability = expansion.prior(node, fact)
         if_true, if_false = values_of(fact, day)
         for value, share in ((if_true, probability), (if_false, 1.0 - probability)):
             if share > 0.0:
-                child = expansion.node(node.assignment + ((fact, value),))
+                child = expansion.node(node.assignment + ((fact, value),), parent=node)
                 heapq.heappush(frontier, (-weight * share, next(order), child))
     return Weighing(tuple(leaves), expansion.evaluations, tuple(expansion.priors_used),
                     tuple(expansion.unpriored))
@@ -774,7 +804,23 @@ def _post_states(runs, count: int) -> tuple[bool | None, ...]:
 
 def _staged(node: _Node) -> Mapping:
     """The target with the policy results filled in, as priors' conditions read it."""
-    if node.staged is not None:
+    if node.restage:
+        if node.staged is None:
+            policy = list(itertools.takewhile(lambda run: run.ruleset.kind == "policy",
+                                              node.runs))
+            if len(policy) == len(node.runs):
+                node.restage = False  # no stage reads policy results: as below
+                return _staged(node)
+            if node.key is not None:
+                # The runs' staged target with the facts they were evaluated without.
+                read = {pointer for pointer, _ in node.key}
+                node.staged = patched(node.runs[len(policy)].target,
+                                      [a for a in node.assignment if a[0] not in read
+                                       and a[0].startswith("/target/")])
+            else:
+                from engine.evaluation import with_policy_results
+
+                node.staged = with_policy_results(node.target, policy, {})
         return node.staged
     for run in node.runs:
         if run.ruleset.kind != "policy":
