@@ -31,6 +31,7 @@ from engine.decision import (
 )
 from engine.evidence import Evidence
 from engine.probability import (
+    Evaluations,
     Expansion,
     condition_facts,
     conditioned,
@@ -39,7 +40,7 @@ from engine.probability import (
     is_weighable,
     label_of,
     label_type,
-    patched,
+    labels_read,
     truths,
     unknown_reads,
     values_of,
@@ -409,10 +410,13 @@ class _WhatIf:
         self.engine, self.evidence, self.runs, self.decision = engine, evidence, runs, decision
         self.weighing = weighing
         self.day = datetime.date.fromisoformat(decision.as_of)
+        # The branches every what-if evaluates, kept for the others.
+        self.evaluations = Evaluations(engine, evidence, self.day, decision.platform, runs)
         self.rows: list[dict[str, float]] = []
         if weighing is not None:
             self.rows = truths(engine, evidence, self.day, decision.platform, weighing,
-                               list(dict.fromkeys(list(weighing.facts) + list(pointers))))
+                               list(dict.fromkeys(list(weighing.facts) + list(pointers))),
+                               self.evaluations)
         self.branched = set(weighing.facts) if weighing else set()
         # Facts only priors' conditions read: the tree was weighed with those priors as
         # the facts stand, so their what-ifs are weighed again.
@@ -435,7 +439,8 @@ class _WhatIf:
                     {o: float(o == self.decision.bounds[0]) for o in OUTCOMES})
             return self._effect(assumed, full, chance, self.weighing is None)
         weighing = weigh(self.engine, self.evidence, self.day, self.decision.platform,
-                         self.runs, assumed, budget=WHAT_IF_EVALUATIONS)
+                         self.runs, assumed, budget=WHAT_IF_EVALUATIONS,
+                         evaluations=self.evaluations)
         full = weighing.distribution()
         settled = weighing.unresolved == 0 and max(full.values()) >= 1 - 1e-9
         return self._effect(assumed, full, chance, settled)
@@ -452,15 +457,16 @@ class _WhatIf:
         return chance
 
     def _changes_nothing(self, assumed) -> bool:
-        """Whether establishing `assumed` leaves every rule result as it is: then the
-        weighing, which starts from those results, is unchanged too."""
+        """Whether establishing `assumed` leaves every rule result as it is, and no rule
+        whose result is still unknown reads it: then the weighing, which starts from
+        those results, is unchanged too. A rule left unknown by another fact may read
+        this one on the branches where the other is settled (`x or y is known and y`
+        with `x` unknown), which its result here does not show."""
+        labels = {label_of(p) for p, _ in assumed}
+        if any(_open_reads(run) & labels for run in self.runs):
+            return False
         values = [(p, values_of(p, self.day)[0 if v else 1]) for p, v in assumed]
-        patched_runs, _, _ = self.engine.run(
-            self.evidence, self.day, self.decision.platform,
-            target=patched(self.evidence.target, [a for a in values
-                                                  if a[0].startswith("/target/")]),
-            request=patched(self.evidence.request, [a for a in values
-                                                    if a[0].startswith("/request/")]))
+        patched_runs = self.evaluations.runs(self.evaluations.key(values), values)
         return all(_acting(a) == _acting(b) for a, b in zip(self.runs, patched_runs, strict=True))
 
     def _effect(self, assumed, full, chance, settled) -> tuple[Effect, float]:
@@ -469,6 +475,23 @@ class _WhatIf:
         shift = _distance(distribution, self.decision.distribution)
         return (Effect(assumed[0][1], outcome, round(probability, 4), round(shift, 4),
                        settled, round(chance, 4)), full.get("page_removed", 0.0))
+
+
+def _open_reads(run) -> frozenset[str]:
+    """The labels of the fields read by the rules and exceptions of a run whose results
+    are unknown."""
+    by_id = None
+    out: set[str] = set()
+    for result in run.evaluation.results:
+        open_exceptions = [e for e, applies in result.exceptions if applies is None]
+        if result.holds is not None and not open_exceptions:
+            continue
+        if by_id is None:
+            by_id = {r.id: r for r in run.ruleset.all_rules()}
+        out |= labels_read(by_id[result.rule].condition)
+        for exception in open_exceptions:
+            out |= labels_read(by_id[exception].condition)
+    return frozenset(out)
 
 
 def _acting(run) -> list:

@@ -52,7 +52,7 @@ from engine.decision import OUTCOMES, outcome_of, rank
 from engine.evaluation import bounds_of, leaf_likelihood, with_policy_results
 from rules import nodes as n
 
-__all__ = ["Weighing", "Leaf", "Expansion", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "values_of",
+__all__ = ["Weighing", "Leaf", "Expansion", "Evaluations", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "labels_read", "values_of",
            "is_weighable", "is_absent", "unknown_reads", "condition_facts", "MAX_EVALUATIONS", "DEFAULT_PRIOR",
            "OLD"]
 
@@ -267,8 +267,8 @@ def condition_facts(runs, facts: Iterable[str], posts: int) -> list[str]:
     for fact in facts:
         label = label_of(fact)
         post = fact.split("/")[3] if fact.startswith("/target/posts/") else None
-        for _, prior in _priors(runs):
-            if prior.fact != label or prior.given is None:
+        for _, prior in _priors_of(runs, label):
+            if prior.given is None:
                 continue
             for root, names in _condition_paths(prior.given, {}):
                 if "policy" in names or not names:
@@ -286,6 +286,27 @@ def condition_facts(runs, facts: Iterable[str], posts: int) -> list[str]:
                     if is_weighable(field_type(pointer)):
                         out[pointer] = None
     return list(out)
+
+
+def labels_read(condition: n.Node | None) -> frozenset[str]:
+    """The labels of the fields a condition can read (`post.signals.paid_promotion`),
+    whatever its values: a field of a variable bound to each of the page's posts is read
+    as the post's."""
+    if condition is None:
+        return frozenset()
+    entry = _LABELS_READ.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        if len(_LABELS_READ) >= 8192:  # rule sets loaded over and over: start again
+            _LABELS_READ.clear()
+        labels = frozenset(".".join(("post" if root == "posts" else root,) + names)
+                           for root, names in _condition_paths(condition, {}) if names)
+        entry = _LABELS_READ[id(condition)] = (condition, labels)
+    return entry[1]
+
+
+# labels_read by a condition's identity; each entry keeps its condition alive so that an
+# id is never reused while its entry stands.
+_LABELS_READ: dict[int, tuple[n.Node, frozenset[str]]] = {}
 
 
 def _condition_paths(node: n.Node, bound: Mapping[str, bool]):
@@ -312,12 +333,20 @@ def _condition_paths(node: n.Node, bound: Mapping[str, bool]):
 
 
 class _Node:
-    """The records of one branch: the patched target and request, and its runs."""
+    """The records of one branch: the patched target and request, and its runs.
 
-    __slots__ = ("target", "request", "runs", "assignment")
+    `restage` is set when the runs were evaluated without some of the branch's facts
+    (`Evaluations`): then the runs' own staged target lacks them, and priors'
+    conditions read `staged`, the branch's target with the policy results filled in,
+    made when first asked for."""
 
-    def __init__(self, target, request, runs, assignment):
+    __slots__ = ("target", "request", "runs", "assignment", "key", "restage", "staged")
+
+    def __init__(self, target, request, runs, assignment, key=None):
         self.target, self.request, self.runs, self.assignment = target, request, runs, assignment
+        self.key = key
+        self.restage = False
+        self.staged: Mapping | None = None
 
     def pointer(self, path: n.Path, env: Mapping) -> str | None:
         """The JSON pointer of the field `path` reads, with `env` bound."""
@@ -337,6 +366,10 @@ class _Node:
         for index, post in enumerate(posts):
             if post is record:
                 return f"/target/posts/{index}"
+        if self.staged is not None:
+            for index, post in enumerate(self.staged.get("posts") or ()):
+                if post is record:
+                    return f"/target/posts/{index}"
         for run in self.runs:  # enforcement and legal runs read copies with policy results
             for index, post in enumerate(run.posts):
                 if post is record:
@@ -351,23 +384,170 @@ class _Node:
         return self.request if pointer.startswith("/request") else self.target
 
 
+class Evaluations:
+    """The evaluations of one request under sets of assumed facts, kept for every
+    weighing of its explanation: each what-if weighs a tree most of whose branches the
+    others have evaluated already.
+
+    A branch's rule results depend only on the facts some rule of the rule sets in force
+    reads. The others (facts only priors' conditions read) change which prior applies,
+    never a rule result: a branch is evaluated without them, and the weighing reads them
+    from the branch's own records. Whether a rule reads a field is decided from the
+    conditions' text, whatever the values, so the reuse is exact: a field counts as read
+    if any rule names it, a record holding it, or a field inside it."""
+
+    # Branches kept at most; past this, further ones are evaluated but not kept.
+    LIMIT = 4096
+
+    def __init__(self, engine, evidence, day: datetime.date, platform: str, runs):
+        self.engine, self.evidence, self.day, self.platform = engine, evidence, day, platform
+        self._read = _fields_read(runs)
+        self._is_read: dict[str, bool] = {}
+        self._runs: dict[frozenset, list] = {frozenset(): runs}
+        self.candidates: dict[tuple[frozenset, str], str | None] = {}
+        self.bounds: dict[frozenset, tuple[str, str]] = {}
+        self.leaves: dict[frozenset, tuple[tuple[bool | None, ...], float]] = {}
+
+    def is_read(self, pointer: str) -> bool:
+        """Whether a rule may read the field at `pointer` (or a record holding it)."""
+        found = self._is_read.get(pointer)
+        if found is None:
+            names = tuple(label_of(pointer).split("."))
+            found = self._is_read[pointer] = any(
+                names[:len(read)] == read or read[:len(names)] == names for read in self._read)
+        return found
+
+    def key(self, assignment) -> frozenset | None:
+        """The facts of `assignment` that rules read, as a key; None when a fact is
+        assigned twice (then the order matters, and the branch is not kept)."""
+        read = [(p, tuple(v) if isinstance(v, list) else v) for p, v in assignment
+                if self.is_read(p)]
+        key = frozenset(read)
+        return key if len(key) == len(read) else None
+
+    def runs(self, key: frozenset | None, assignment) -> list:
+        """The runs of the branch `assignment`, whose key is `key`."""
+        found = self._runs.get(key) if key is not None else None
+        if found is None:
+            read = [a for a in assignment if self.is_read(a[0])]
+            found, _, _ = self.engine.run(
+                self.evidence, self.day, self.platform,
+                target=patched(self.evidence.target, [a for a in read
+                                                      if a[0].startswith("/target/")]),
+                request=patched(self.evidence.request, [a for a in read
+                                                        if a[0].startswith("/request/")]))
+            if key is not None and len(self._runs) < self.LIMIT:
+                self._runs[key] = found
+        return found
+
+
+def _fields_read(runs) -> set[tuple[str, ...]]:
+    """The fields the rules of `runs` name, each as its record (`page`, `post` or
+    `request`) and the names below it: (post, context, academic); a record named whole
+    has no names below it, and holds every field of it. Items of other lists (a post's
+    contacts) are not facts: their list is named where it is quantified over. The
+    subject of `violates` names no field: what it reads is another rule's result,
+    whose own condition is walked too."""
+    out: set[tuple[str, ...]] = set()
+    for run in runs:
+        for rule in run.ruleset.all_rules():
+            if rule.condition is not None:
+                out.update(_named_fields(rule.condition, {}))
+    return out
+
+
+def _named_fields(node: n.Node, bound: Mapping[str, bool]):
+    if isinstance(node, n.Violates) and isinstance(node.subject, n.Path) \
+            and len(node.subject.names) == 1:
+        return
+    if isinstance(node, n.Quantifier):
+        yield from _named_fields(node.collection, bound)
+        collection = node.collection
+        over_posts = isinstance(collection, n.Path) and tuple(collection.names) == ("page", "posts")
+        if node.condition is not None:
+            yield from _named_fields(node.condition, {**bound, node.var: over_posts})
+        return
+    if isinstance(node, n.Path):
+        root, names = node.names[0], tuple(node.names[1:])
+        if root in bound:
+            if bound[root]:
+                yield ("post", *names)
+        else:
+            yield (root, *names)
+        return
+    for child in n.children(node):
+        yield from _named_fields(child, bound)
+
+
 class Expansion:
-    def __init__(self, engine, evidence, day: datetime.date, platform: str):
+    def __init__(self, engine, evidence, day: datetime.date, platform: str,
+                 evaluations: Evaluations | None = None):
         self.engine, self.evidence, self.day, self.platform = engine, evidence, day, platform
         self.evaluations = 0
         self.priors_used: dict[tuple[str, str, str], None] = {}
         self.unpriored: dict[str, None] = {}
+        self.kept = evaluations
 
-    def node(self, assignment: tuple[tuple[str, bool], ...], runs=None) -> _Node:
+    def node(self, assignment: tuple[tuple[str, bool], ...], runs=None,
+             parent: _Node | None = None) -> _Node:
+        """The branch `assignment`; `parent`, the branch it extends by its last fact."""
+        kept = self.kept
+        if kept is not None and parent is not None and parent.key is not None:
+            return self._child(parent, assignment)
         target = patched(self.evidence.target,
                          [a for a in assignment if a[0].startswith("/target/")])
         request = patched(self.evidence.request,
                           [a for a in assignment if a[0].startswith("/request/")])
-        if runs is None:
-            self.evaluations += 1
+        if runs is not None:
+            return _Node(target, request, runs, assignment)
+        self.evaluations += 1  # counted whether kept or not: the budget stays the same
+        if kept is None:
             runs, _, _ = self.engine.run(self.evidence, self.day, self.platform,
                                          target=target, request=request)
-        return _Node(target, request, runs, assignment)
+            return _Node(target, request, runs, assignment)
+        key = kept.key(assignment)
+        node = _Node(target, request, kept.runs(key, assignment), assignment, key)
+        # Evaluated without some facts: the staged target is made from the branch's own.
+        node.restage = key is None or len(key) < len(assignment)
+        return node
+
+    def _child(self, parent: _Node, assignment) -> _Node:
+        """A kept branch one fact below `parent`, a kept branch too: its records are
+        the parent's with the fact set (the fact is open there, so set nowhere else)."""
+        assert self.kept is not None
+        self.evaluations += 1
+        fact = assignment[-1]
+        if fact[0].startswith("/target/"):
+            target, request = patched(parent.target, [fact]), parent.request
+        else:
+            target, request = parent.target, patched(parent.request, [fact])
+        key = parent.key
+        if self.kept.is_read(fact[0]):
+            key = key | {(fact[0], tuple(fact[1]) if isinstance(fact[1], list) else fact[1])}
+        node = _Node(target, request, self.kept.runs(key, assignment), assignment, key)
+        node.restage = len(key) < len(assignment)
+        return node
+
+    def bounds(self, node: _Node) -> tuple[str, str]:
+        """The sure and the most outcome on this branch (rule results alone say)."""
+        if node.key is None or self.kept is None:
+            return bounds_of(node.runs)
+        memo = self.kept.bounds
+        found = memo.get(node.key)
+        if found is None:
+            found = memo[node.key] = bounds_of(node.runs)
+        return found
+
+    def leaf(self, node: _Node) -> tuple[tuple[bool | None, ...], float]:
+        """Each post's policy violation on this branch, and the likelihood there."""
+        if node.key is None or self.kept is None:
+            return _post_states(node.runs, len(self.evidence.posts)), leaf_likelihood(node.runs)
+        memo = self.kept.leaves
+        found = memo.get(node.key)
+        if found is None:
+            found = memo[node.key] = (_post_states(node.runs, len(self.evidence.posts)),
+                                      leaf_likelihood(node.runs))
+        return found
 
     # Choosing the next fact
 
@@ -375,6 +555,16 @@ class Expansion:
         """A fact, unknown on this branch, that a rule that matters waits on. Rules that
         fire and wait only on their exceptions come first: settling them most often
         settles their subject, and then the other rules on it stop mattering."""
+        if node.key is None or self.kept is None:
+            return self._candidate(node, lower)
+        # The candidate is a fact rules read: it depends on the read facts alone.
+        memo = self.kept.candidates
+        entry = (node.key, lower)
+        if entry not in memo:
+            memo[entry] = self._candidate(node, lower)
+        return memo[entry]
+
+    def _candidate(self, node: _Node, lower: str) -> str | None:
         sure_posts = _violating_posts(node.runs)
         waiting = [(run, result) for run in node.runs for result in run.evaluation.results
                    if result.holds is None and _matters(run, result, lower, sure_posts)]
@@ -443,8 +633,8 @@ class Expansion:
         first prior whose condition holds (conditions still unknown are passed over)."""
         label = label_of(pointer)
         env = self._prior_env(node, pointer)
-        for ruleset, prior in _priors(node.runs):
-            probability = prior.probability_on(self.day) if prior.fact == label else None
+        for ruleset, prior in _priors_of(node.runs, label):
+            probability = prior.probability_on(self.day)
             if probability is None:
                 continue
             if prior.given is None or rules.evaluate(
@@ -465,9 +655,7 @@ class Expansion:
         when the prior that would apply waits on another unknown fact, that fact."""
         label = label_of(pointer)
         env = self._prior_env(node, pointer)
-        for ruleset, prior in _priors(node.runs):
-            if prior.fact != label:
-                continue
+        for ruleset, prior in _priors_of(node.runs, label):
             probability = prior.probability_on(self.day)
             if probability is None:
                 continue
@@ -489,13 +677,14 @@ class Expansion:
 
 def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
           assumed: Iterable[tuple[str, bool]] = (),
-          budget: int = MAX_EVALUATIONS) -> Weighing:
+          budget: int = MAX_EVALUATIONS, evaluations: Evaluations | None = None) -> Weighing:
     """Weigh the outcomes of a request over the unknown facts that matter.
 
     `runs` are the evaluation of the evidence as it is (saves one evaluation);
-    `assumed` are facts taken as given first (what-ifs), as (JSON pointer, value).
+    `assumed` are facts taken as given first (what-ifs), as (JSON pointer, value);
+    `evaluations`, the branches other weighings of the request evaluated.
     """
-    expansion = Expansion(engine, evidence, day, platform)
+    expansion = Expansion(engine, evidence, day, platform, evaluations)
     assumed = tuple((p, _value(p, v, day)) for p, v in assumed)
     root = expansion.node(assumed, None if assumed else runs)
     # Heaviest branch first: when the budget runs out, what is left unresolved is the
@@ -506,20 +695,19 @@ def weigh(engine, evidence, day: datetime.date, platform: str, runs=None,
     while frontier:
         weight, _, node = heapq.heappop(frontier)
         weight = -weight
-        lower, upper = bounds_of(node.runs)
+        lower, upper = expansion.bounds(node)
         fact = None
         if lower != upper and expansion.evaluations + 2 <= budget:
             fact = expansion.candidate(node, lower)
         if fact is None:
             leaves.append(Leaf(node.assignment[len(assumed):], weight, lower, upper,
-                               _post_states(node.runs, len(evidence.posts)),
-                               leaf_likelihood(node.runs)))
+                               *expansion.leaf(node)))
             continue
         fact, probability = expansion.prior(node, fact)
         if_true, if_false = values_of(fact, day)
         for value, share in ((if_true, probability), (if_false, 1.0 - probability)):
             if share > 0.0:
-                child = expansion.node(node.assignment + ((fact, value),))
+                child = expansion.node(node.assignment + ((fact, value),), parent=node)
                 heapq.heappush(frontier, (-weight * share, next(order), child))
     return Weighing(tuple(leaves), expansion.evaluations, tuple(expansion.priors_used),
                     tuple(expansion.unpriored))
@@ -536,13 +724,14 @@ def _value(pointer: str, value: Any, day: datetime.date) -> Any:
 # Conditioning: what the weighing says if some facts are taken as established
 
 def truths(engine, evidence, day: datetime.date, platform: str, weighing: Weighing,
-           pointers: Iterable[str]) -> list[dict[str, float]]:
+           pointers: Iterable[str],
+           evaluations: Evaluations | None = None) -> list[dict[str, float]]:
     """For each leaf of `weighing`, the probability that each fact at `pointers` is
     true (recent, some) on it: 1 or 0 where the branch assumed it, its prior there
     otherwise. A leaf that did not assume a fact is settled without it, so the fact
     bears on that leaf only through how likely the leaf's own assumptions make it."""
     pointers = list(pointers)
-    expansion = Expansion(engine, evidence, day, platform)
+    expansion = Expansion(engine, evidence, day, platform, evaluations)
     out = []
     for leaf in weighing.leaves:
         assumed = dict(leaf.assignment)
@@ -633,6 +822,22 @@ def _post_states(runs, count: int) -> tuple[bool | None, ...]:
 
 def _staged(node: _Node) -> Mapping:
     """The target with the policy results filled in, as priors' conditions read it."""
+    if node.restage:
+        if node.staged is None:
+            policy = list(itertools.takewhile(lambda run: run.ruleset.kind == "policy",
+                                              node.runs))
+            if len(policy) == len(node.runs):
+                node.restage = False  # no stage reads policy results: as below
+                return _staged(node)
+            if node.key is not None:
+                # The runs' staged target with the facts they were evaluated without.
+                read = {pointer for pointer, _ in node.key}
+                node.staged = patched(node.runs[len(policy)].target,
+                                      [a for a in node.assignment if a[0] not in read
+                                       and a[0].startswith("/target/")])
+            else:
+                node.staged = with_policy_results(node.target, policy)
+        return node.staged
     for run in node.runs:
         if run.ruleset.kind != "policy":
             return run.target
@@ -644,3 +849,25 @@ def _priors(runs) -> list[tuple[rules.RuleSet, rules.Prior]]:
     order the rule sets run, then those of rule sets of kind `priors`."""
     ordered = sorted((run.ruleset for run in runs), key=lambda r: r.kind == "priors")
     return [(ruleset, prior) for ruleset in ordered for prior in ruleset.priors]
+
+
+def _priors_of(runs, label: str) -> list[tuple[rules.RuleSet, rules.Prior]]:
+    """The priors of the fact `label` among `_priors(runs)`, in the same order: asked
+    for on every branch of every weighing, so worked out once per set of rule sets."""
+    rulesets = tuple(run.ruleset for run in runs)
+    key = tuple(id(r) for r in rulesets)
+    entry = _PRIORS.get(key)
+    if entry is None:  # a live rule set's id is its own: the entry keeps them alive
+        if len(_PRIORS) >= 1024:  # rule sets loaded over and over: start again
+            _PRIORS.clear()
+        by_label: dict[str, list[tuple[rules.RuleSet, rules.Prior]]] = {}
+        for ruleset, prior in _priors(runs):
+            by_label.setdefault(prior.fact, []).append((ruleset, prior))
+        entry = _PRIORS[key] = (rulesets, by_label)
+    return entry[1].get(label, [])
+
+
+# By the identities of the rule sets; each entry keeps them alive, so that an id is
+# never reused for another rule set while its entry stands.
+_PRIORS: dict[tuple[int, ...], tuple[tuple[rules.RuleSet, ...],
+                                     dict[str, list[tuple[rules.RuleSet, rules.Prior]]]]] = {}

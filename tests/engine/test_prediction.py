@@ -98,6 +98,30 @@ def test_an_account_whose_posts_do_not_violate_is_not_left_to_its_purpose(engine
 
 # The missing-facts search: complete and minimal
 
+def test_a_fact_a_rule_reads_only_past_another_unknown_is_named(engine: Engine):
+    # A humanitarian page's post in Calais (a helpline, safety and asylum information),
+    # referred to Facebook from the UK with whether it offers crossings or papers left
+    # out, and nothing said of paid promotion. The Online Safety Act's offence reads a
+    # paid promotion only once the offers are settled (`offers_crossing or
+    # paid_promotion is known and paid_promotion`): its result is the same either way
+    # here, but the branches where the offers are ruled out are not, and a paid post
+    # would be withheld in the UK.
+    document = json.loads((FIXTURES / "meta/calais-humanitarian-information.json"
+                           ).read_text(encoding="utf-8"))
+    for key in [k for k in document if k.startswith("x-")]:
+        document.pop(key)
+    del document["target"]["signals"]["advertises_smuggling"]
+    for name in ("offers_crossing", "offers_documents"):
+        del document["target"]["posts"][0]["signals"][name]
+    decision = decide(engine, document)
+    assert decision.outcome == "no_action"
+
+    paid = [m for m in decision.missing if m.fact == "post.signals.paid_promotion"]
+    assert paid and paid[0].if_true == "geo_blocked"
+    document["target"]["posts"][0]["signals"]["paid_promotion"] = True
+    assert decide(engine, document, explain=False).outcome == "geo_blocked"
+
+
 # Fixtures that span the platforms, post and page requests, and the allowances.
 SAMPLES = [
     "meta/page-two-adverts.json", "meta/libya-italy-boat-post.json",
