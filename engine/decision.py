@@ -22,6 +22,7 @@ chance a platform acts for reasons no rule captures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ def combine(lower: str, upper: str) -> str:
     return UNDETERMINED
 
 
-def scope_of(request: dict, target: dict) -> str:
+def scope_of(request: Mapping, target: Mapping) -> str:
     """What the request is about: "posts" when it asks for posts to be removed or
     withheld, or flags a single post; "page" otherwise (the whole target)."""
     if target.get("kind") == "post" or request.get("asks") in ("remove_posts", "geo_block"):

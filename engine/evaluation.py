@@ -169,19 +169,21 @@ class Evaluator:
         """Evaluate every rule set in force; `target`/`request` replace the evidence's
         runtime records (the explanation's what-if runs use this)."""
         day = as_of or evidence.submitted
+        assert day is not None, "evidence read by parse_evidence always has its date"
         name = platform or evidence.platform
         target = evidence.target if target is None else target
         request = evidence.request if request is None else request
-        runs = []
+        runs: list[RulesetRun] = []
         # The staged copies' pointers go into a layer of their own: copying the evidence's
         # (one per record) for every run cost more than a rule set's evaluation.
-        pointers: ChainMap = ChainMap({}, evidence.pointers)
-        staged = None
+        pointers: ChainMap = ChainMap({}, evidence.pointers)  # type: ignore[arg-type]
+        staged: dict | None = None
         for ruleset, compiled, params in self._stages(name, day):
             if ruleset.kind != "policy" and staged is None:
                 staged = with_policy_results(target, runs)
-                pointers.maps[0] = Pointers(partial(_staged_pointers, staged))
+                pointers.maps[0] = Pointers(partial(_staged_pointers, staged))  # type: ignore[call-overload]
             records = target if ruleset.kind == "policy" else staged
+            assert records is not None
             runs.append(RulesetRun(compiled, params,
                                    rules.run_rules(compiled, records, request, params),
                                    records, request, pointers))
@@ -238,7 +240,7 @@ def with_policy_results(target: dict, runs: list[RulesetRun]) -> dict:
     posts = []
     for index, post in enumerate(target.get("posts") or ()):
         copy = dict(post)
-        copy["policy"] = _policy_result(per_post.get(index, ()))
+        copy["policy"] = _policy_result(per_post.get(index, []))
         posts.append(copy)
     if "posts" in target:
         staged["posts"] = posts
@@ -247,7 +249,8 @@ def with_policy_results(target: dict, runs: list[RulesetRun]) -> dict:
 
 
 def _policy_result(held: list) -> dict:
-    violates = severe = False
+    violates: bool | None = False
+    severe: bool | None = False
     ids = []
     for rule, holds, is_severe in held:
         if holds is True:

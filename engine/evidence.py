@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -111,7 +111,7 @@ def load_evidence(path: str | Path, name: str | None = None) -> tuple[Evidence |
     return parse_evidence(data, shown)
 
 
-def parse_evidence(data: str | bytes, name: str = "<evidence>") -> tuple[Evidence | None, list[Diagnostic]]:
+def parse_evidence(data: str | bytes | Mapping[str, Any], name: str = "<evidence>") -> tuple[Evidence | None, list[Diagnostic]]:
     """Check evidence given as JSON text (or an already parsed mapping)."""
     if isinstance(data, Mapping):
         document = data
@@ -206,6 +206,7 @@ def _record_pointers(request: dict, target: dict) -> dict[int, str]:
 
 def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:
     """Every record (dict) under a runtime value, by id(), at its pointer."""
+    items: Iterable[tuple[Any, Any]]
     if type(value) is dict:
         table[id(value)] = pointer
         items = value.items()
@@ -262,9 +263,13 @@ def _schema_diagnostic(error: jsonschema.ValidationError, name: str) -> Diagnost
                       for p in error.absolute_path)
     hint = ""
     message = error.message
+    # The stubs allow for errors made by hand; a validator's own always carry these.
+    schema: Any = error.schema
+    instance: Any = error.instance
+    expected: Any = error.validator_value
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extras = [k for k in error.instance if k not in allowed
+        allowed = sorted(schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed
                   and not k.startswith(("_", "x-"))]
         if extras:
             key = extras[0]
@@ -273,21 +278,21 @@ def _schema_diagnostic(error: jsonschema.ValidationError, name: str) -> Diagnost
             guess = suggest(key, allowed)
             hint = f"did you mean `{guess}`?" if guess else "fields here: " + ", ".join(allowed)
     elif error.validator == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in expected if k not in instance]
         message = f"missing field `{missing[0]}`" if missing else message
-    elif error.validator in ("format", "pattern") and "date" in json.dumps(error.schema):
-        message = f"{json.dumps(error.instance)} is not a date"
+    elif error.validator in ("format", "pattern") and "date" in json.dumps(schema):
+        message = f"{json.dumps(instance)} is not a date"
         hint = "write dates as YYYY-MM-DD"
     elif error.validator == "enum":
-        message = f"{json.dumps(error.instance)} is not one of: " + ", ".join(
-            map(str, error.validator_value))
-        guess = suggest(str(error.instance), [str(v) for v in error.validator_value])
+        message = f"{json.dumps(instance)} is not one of: " + ", ".join(
+            map(str, expected))
+        guess = suggest(str(instance), [str(v) for v in expected])
         hint = f"did you mean `{guess}`?" if guess else ""
     elif error.validator == "type":
-        message = f"{json.dumps(error.instance, ensure_ascii=False)[:60]} is not {error.validator_value}"
-        if error.validator_value == "boolean" and isinstance(error.instance, str):
+        message = f"{json.dumps(instance, ensure_ascii=False)[:60]} is not {expected}"
+        if expected == "boolean" and isinstance(instance, str):
             hint = "write true or false without quotes"
-        elif error.validator_value == "boolean" and error.instance is None:
+        elif expected == "boolean" and instance is None:
             hint = "leave an unassessed signal out rather than writing null"
     return _diagnostic("E002", message[:300], name, pointer or "/", hint)
 

@@ -165,7 +165,10 @@ def explain(engine, evidence: Evidence, runs: list, decision: Decision,
     """The decision with its reasons, thresholds, exceptions and (unless `missing` is
     false) missing facts; `weighing` is the decision's own (None when the evidence
     settles it)."""
-    reasons, deficiencies, exceptions, thresholds = [], [], [], []
+    reasons: list[Reason] = []
+    deficiencies: list[Reason] = []
+    exceptions: list[AppliedException] = []
+    thresholds: list[Threshold] = []
     for run in runs:
         ruleset = run.ruleset
         by_id = {r.id: r for r in ruleset.all_rules()}
@@ -191,14 +194,14 @@ def explain(engine, evidence: Evidence, runs: list, decision: Decision,
                                                    _citations(ruleset, exception)))
             if rule.applies_to != "post" and rule.condition is not None:
                 thresholds.extend(_thresholds(run, rule, env))
-    missing, escalating = (_missing(engine, evidence, runs, decision, weighing) if missing
-                           else ([], []))
+    found, escalating = (_missing(engine, evidence, runs, decision, weighing) if missing
+                         else ([], []))
     escalation = decision.escalation
     if escalation is not None:
         escalation = dataclasses.replace(escalation, missing=tuple(escalating))
     return dataclasses.replace(decision, reasons=tuple(reasons), deficiencies=tuple(deficiencies),
                                exceptions=tuple(exceptions), thresholds=tuple(thresholds),
-                               missing=tuple(missing), escalation=escalation)
+                               missing=tuple(found), escalation=escalation)
 
 
 # Thresholds
@@ -207,7 +210,9 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def _thresholds(run, rule: rules.Rule, env: Mapping) -> list[Threshold]:
-    out = []
+    out: list[Threshold] = []
+    if rule.condition is None:
+        return out
     for node in n.walk(rule.condition):
         if not isinstance(node, n.Compare):
             continue
@@ -380,7 +385,7 @@ def _unweighable(evidence: Evidence, runs: list) -> list[str]:
                                                  run.evaluation.verdicts, run.ruleset.lexicons):
                     pointer = _pointer(run, path, bound)
                     typ = field_type(pointer) if pointer else None
-                    if typ is None or is_weighable(typ) or "/policy/" in pointer:
+                    if pointer is None or typ is None or is_weighable(typ) or "/policy/" in pointer:
                         continue
                     if pointer not in out:
                         out.append(pointer)
@@ -422,7 +427,7 @@ class _WhatIf:
         # the facts stand, so their what-ifs are weighed again.
         self.conditioning = set(_conditioning(evidence, runs, weighing)) - self.branched
         self._root: Expansion | None = None
-        self._root_node = None
+        self._root_node: Any = None
 
     def effect(self, assumed: list[tuple[str, bool]]) -> tuple[Effect, float]:
         """The decision's outcome with `assumed` established, and the probability of the
@@ -687,7 +692,7 @@ def _trace_lines(run, rule: rules.Rule, env: Mapping, subject: str) -> list[Trac
     stack: list[tuple[int, Any, list]] = []
     for node, value, bound in events:
         level = depth.get(id(node), 0)
-        children = []
+        children: list = []
         while stack and stack[-1][0] > level:
             children.insert(0, stack.pop())
         extra = {k: v for k, v in bound.items() if k not in ("page", "request", "post")}

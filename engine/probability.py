@@ -182,7 +182,7 @@ def patched(record: Mapping, assignments: Iterable[tuple[str, Any]]) -> dict:
         parts = pointer.strip("/").split("/")[1:]  # below /target or /request
         node: Any = root
         for part in parts[:-1]:
-            key = int(part) if isinstance(node, list) else part
+            key: Any = int(part) if isinstance(node, list) else part
             child = node[key] if isinstance(node, list) else node.get(key)
             if child is None:
                 child = {}
@@ -356,9 +356,10 @@ class _Node:
         elif path.root == "page":
             base = "/target"
         else:  # `post`, or a variable bound to a post by a quantifier
-            base = self._post_pointer(record)
-            if base is None:
+            found = self._post_pointer(record)
+            if found is None:
                 return None
+            base = found
         return base + "".join("/" + name for name in path.names[1:])
 
     def _post_pointer(self, record) -> str | None:
