@@ -70,7 +70,8 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 # Every fuzz target under atheris for FUZZ_SECONDS (corpus, crashes and logs in out/fuzz/),
 # then compiled rules against the reference interpreter on over 100,000 pairs.

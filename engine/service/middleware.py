@@ -5,10 +5,15 @@ turns any exception into a 500 problem without a traceback.
 Admission keeps a worker from taking more than it can answer in time. A check runs on
 the event loop, start to end, so requests beyond what the worker can answer do not pile
 up here: they wait in the loop's queue, and that wait grows everyone's latency. So a
-request is shed when it waited there longer than `max_queue_seconds` (the protocol,
-connections.py, stamps when its headers were read: `RECEIVED_AT`), or when the worker
-already has `max_in_flight` requests in progress (those that wait on something, such as
-a lint's process or a batch's lines). A request counts as in progress once its body is
+request is shed when it waited longer than `max_queue_seconds`, counted from when its
+headers were read (the protocol, connections.py, stamps it: `RECEIVED_AT`) plus how long
+the loop has been running late (`LoopLag`: the bound on its wait in the kernel before
+that). The wait is checked twice: when the request reaches this middleware, and again
+when its handler first reads the body, after anything the handler awaited first (a
+worker following another's reload waits for it, and so do the requests that arrive
+meanwhile). A request is also shed when the worker already has `max_in_flight` requests
+in progress (those that wait on something, such as a lint's process or a batch's
+lines). A request counts as in progress once its body is
 in, or its answer has begun: one whose body trickles in (a slow client, cut by the
 body deadline) holds no place that others need. A shed request gets 429 at once, before
 its body is read, with `Retry-After` and the `overloaded` problem. Shedding is the
@@ -23,6 +28,7 @@ read, or (sent in chunks) as soon as it goes past the limit, never parsed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -37,7 +43,7 @@ from engine.service.logs import log
 from engine.service.metrics import Metrics
 from engine.service.problems import MEDIA_TYPE, problem_body
 
-__all__ = ["ServiceMiddleware", "BodyTooLarge", "REQUEST_ID_HEADER", "RECEIVED_AT"]
+__all__ = ["ServiceMiddleware", "BodyTooLarge", "LoopLag", "REQUEST_ID_HEADER", "RECEIVED_AT"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -47,12 +53,52 @@ _QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: logged at de
 RECEIVED_AT = "received_at"
 
 
+class _Overloaded(Exception):
+    """Raised when the handler first reads the body of a request that waited too long."""
+
+
 class BodyTooLarge(Exception):
     """Raised while the body is received, as soon as it passes the limit."""
 
     def __init__(self, limit: int):
         super().__init__(f"the request body is larger than {limit} bytes")
         self.limit = limit
+
+
+class LoopLag:
+    """How long the event loop has been running late: the lateness of a timer set every
+    `interval` seconds, as of its last run.
+
+    A request's wait before its worker read its headers is spent in the kernel, in the
+    listen queue or the connection's socket buffer, while the loop ran other callbacks.
+    Bytes that arrive while the loop is busy are read when it next polls, so that wait is
+    at most how long the loop was busy, which is what a timer's lateness measures: a
+    timer due while a callback holds the loop for D seconds runs about D late. Loop
+    agnostic (asyncio or uvloop), and a callback every `interval` seconds when idle.
+    """
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.seconds = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._due = 0.0
+
+    def start(self) -> None:
+        """Start beating on the running loop (once; again after the loop changed)."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        self._loop = loop
+        self._due = loop.time() + self.interval
+        loop.call_at(self._due, self._beat, loop)
+
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self._loop:
+            return
+        now = loop.time()
+        self.seconds = max(0.0, now - self._due)
+        self._due = now + self.interval
+        loop.call_at(self._due, self._beat, loop)
 
 
 class ServiceMiddleware:
@@ -65,6 +111,7 @@ class ServiceMiddleware:
         self.max_in_flight = max_in_flight
         self.max_queue_seconds = max_queue_seconds
         self.in_flight = 0
+        self.lag = LoopLag()
         self.max_body_bytes = max_body_bytes
         self.max_batch_bytes = max_batch_bytes
         self.batch_paths = frozenset(batch_paths)
@@ -75,10 +122,11 @@ class ServiceMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        self.lag.start()
         if path not in _QUIET:
-            why = self._is_overloaded(scope)
+            why = self._waited_too_long(scope) or self._is_full()
             if why:
-                await self._shed(scope, send, why)
+                await self._shed(scope, send, why, _request_id(scope))
                 return
         started = time.perf_counter()
         request_id = _request_id(scope)
@@ -89,6 +137,7 @@ class ServiceMiddleware:
         sizes = {"in": 0, "out": 0}
         status = 0
         is_counted = False
+        is_reading = path in _QUIET
 
         def count() -> None:
             nonlocal is_counted
@@ -108,6 +157,12 @@ class ServiceMiddleware:
             await send(message)
 
         async def receive_limited() -> Message:
+            nonlocal is_reading
+            if not is_reading:
+                is_reading = True
+                why = self._waited_too_long(scope)
+                if why:
+                    raise _Overloaded(why)
             message = await receive()
             if message["type"] == "http.request":
                 sizes["in"] += len(message.get("body", b""))
@@ -126,6 +181,11 @@ class ServiceMiddleware:
         except BodyTooLarge as error:
             if not status:
                 await _too_large(send_with_id, error.limit, request_id)
+        except _Overloaded as error:
+            if not status:
+                status = 429
+                fields["shed"] = True
+                await self._shed(scope, send, str(error), request_id)
         except ClientDisconnect:
             fields["disconnected"] = True  # gone, or cut by a deadline: no one to answer
         except Exception:
@@ -148,28 +208,35 @@ class ServiceMiddleware:
                 path if path in self.known_paths else "unmatched")
             self.metrics.requests.labels(template, scope["method"], str(status)).inc()
             self.metrics.duration.labels(template).observe(elapsed)
-            log(logging.DEBUG if path in _QUIET and status < 400 else logging.INFO, "request",
+            quiet = (path in _QUIET and status < 400) or "shed" in fields
+            log(logging.DEBUG if quiet else logging.INFO, "request",
                 request_id=request_id, method=scope["method"], route=template, status=status,
                 duration_ms=round(elapsed * 1000, 3), bytes_in=sizes["in"],
                 bytes_out=sizes["out"], **fields)
 
 
-    def _is_overloaded(self, scope: Scope) -> str:
-        """Why the request is shed, or "" when it is admitted."""
+    def _waited_too_long(self, scope: Scope) -> str:
+        """Why the request is shed for its wait, or "" when it is admitted."""
         received = scope.get("state", {}).get(RECEIVED_AT)
-        if received is not None:
-            waited = time.monotonic() - received
-            if waited > self.max_queue_seconds:
-                return (f"the request waited {waited:.1f} seconds for this worker, longer "
-                        f"than {self.max_queue_seconds:g}")
+        if received is None:
+            return ""
+        # In the loop's queue since the headers were read, and before that in the
+        # kernel's for at most how long the loop has been running late.
+        waited = time.monotonic() - received + self.lag.seconds
+        if waited <= self.max_queue_seconds:
+            return ""
+        return (f"the request waited {waited:.1f} seconds for this worker, longer than "
+                f"{self.max_queue_seconds:g}")
+
+    def _is_full(self) -> str:
+        """Why the request is shed for the requests in progress, or "" when it is not."""
         if self.in_flight >= self.max_in_flight:
             return f"this worker is answering {self.max_in_flight} requests already"
         return ""
 
-    async def _shed(self, scope: Scope, send: Send, why: str) -> None:
+    async def _shed(self, scope: Scope, send: Send, why: str, request_id: str) -> None:
         """429 without reading the body; counted, and logged at debug level only: at
         several times the rate the service can take, a line each would be work too."""
-        request_id = _request_id(scope)
         self.metrics.shed.inc()
         body = problem_body(
             429, "overloaded", "the service is overloaded",

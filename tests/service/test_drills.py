@@ -40,7 +40,10 @@ from tests.service.conftest import FIXTURE, RULES
 from tests.service.load import Client, Run, percentile
 from tests.service.test_serve import serving
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+# serial: `make test` runs these alone, after the rest (which run in parallel), so that
+# the rates they measure are the server's and not shared with other tests.
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals"),
+              pytest.mark.serial]
 
 SECONDS = size(2.0, 60.0)  # per rate
 RELOAD_EVERY = size(0.5, 2.0)

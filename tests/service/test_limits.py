@@ -159,3 +159,68 @@ def test_a_request_that_waited_past_max_queue_seconds_is_shed_with_429(app):
         assert c.get("/readyz").status_code == 200
     assert response.status_code == 429 and response.headers["retry-after"] == "1"
     assert "waited 5.0 seconds" in response.json()["detail"]
+
+
+def test_a_request_held_up_before_it_reads_its_body_is_shed_when_it_does(app):
+    """Time a handler spends before it reads the body (here: following a reload that
+    another worker made, which the test makes take 0.3 s) counts as waiting: past
+    `max_queue_seconds`, 429 when the body is first read, before any of it is parsed."""
+    import time
+
+    from engine.service.middleware import RECEIVED_AT
+
+    shedding = lint_app(app, max_queue_seconds=0.2)
+    store = shedding.state.service.store
+
+    class SlowToFollow:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def is_stale(self):
+            return True
+
+        def follow(self):
+            time.sleep(0.3)
+            return store.current()
+
+    shedding.state.service.store = SlowToFollow()
+
+    async def stamped(scope, receive, send):  # what the protocol does as headers are read
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[RECEIVED_AT] = time.monotonic()
+        await shedding(scope, receive, send)
+
+    try:
+        with TestClient(stamped, headers=bearer(ADMIN_KEY)) as c:
+            response = c.post("/v1/check", content=FIXTURE.read_bytes())
+    finally:
+        shedding.state.service.store = store
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/overloaded")
+    assert "waited 0.3 seconds" in response.json()["detail"]
+    assert shedding.state.service.metrics.shed._value.get() == 1
+
+
+def test_the_loop_lag_is_how_late_the_loop_runs():
+    """While a callback holds the loop for 0.5 s, bytes that arrive wait in the kernel:
+    the lag admission adds to a request's wait measures it, and falls back once the
+    loop is free."""
+    import time
+
+    from engine.service.middleware import LoopLag
+
+    async def measure() -> tuple[float, float, float]:
+        lag = LoopLag(interval=0.01)
+        lag.start()
+        await asyncio.sleep(0.05)
+        idle = lag.seconds
+        time.sleep(0.5)  # a callback that holds the loop
+        await asyncio.sleep(0.001)
+        busy = lag.seconds
+        await asyncio.sleep(0.05)
+        return idle, busy, lag.seconds
+
+    idle, busy, after = asyncio.run(measure())
+    assert idle < 0.25  # a timer's lateness on a machine busy with other tests
+    assert 0.45 <= busy < 1.5
+    assert after < 0.25
