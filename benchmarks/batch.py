@@ -7,7 +7,7 @@ every N in `--jobs`, and reports requests and posts per second and the peak resi
 memory of the command with all its worker processes (summed, sampled every 50 ms from
 /proc). The decisions are thrown away; the run fails if any line is not decided.
 
-Run: .venv/bin/python benchmarks/batch.py --posts 1000000 --jobs 1 2
+Run: .venv/bin/python benchmarks/batch.py --posts 1000000 --jobs 1 2 [--no-explain]
 (`make bench-batch`); with `--dask`, on a local Dask cluster of 1 and 2 workers instead. Time it alone: on a shared machine, under
 `flock /tmp/takedown-bench.lock`.
 """
@@ -89,11 +89,15 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run(path: Path, jobs: int, dask: bool = False) -> tuple[float, int, int]:
+def run(path: Path, jobs: int, dask: bool = False, explain: bool = True,
+        ) -> tuple[float, int, int]:
     """Seconds, peak resident bytes, and lines written by one batch run (with `dask`, on a
-    local Dask cluster of `jobs` workers, its start and stop included)."""
+    local Dask cluster of `jobs` workers, its start and stop included; without `explain`,
+    decisions without explanations, `--no-explain`)."""
     start = time.perf_counter()
     command = [str(TAKEDOWN), "check", "--batch", str(path), "--jobs", str(jobs)]
+    if not explain:
+        command.append("--no-explain")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as parts:
         if dask:
             command += ["--dask", "local", "--output", parts]
@@ -119,20 +123,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, os.cpu_count() or 1])
     parser.add_argument("--dask", action="store_true",
                         help="run on a local Dask cluster of N workers for each N in --jobs")
+    parser.add_argument("--no-explain", dest="explain", action="store_false",
+                        help="decide without explanations (check --no-explain)")
     parser.add_argument("--work", type=Path, default=None,
                         help="where to write the corpora (default: a temporary directory)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = args.work or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"load before: {os.getloadavg()[0]:.2f}")
+        print(f"load before: {os.getloadavg()[0]:.2f}; decisions "
+              f"{'with' if args.explain else 'without'} explanations")
         print(f"| posts | requests | {'workers' if args.dask else 'jobs'} | seconds | requests/s | posts/s | peak RSS |")
         print("|---|---|---|---|---|---|---|")
         for posts in (args.posts // 2, args.posts):
             path = work / f"batch-{posts}.ndjson"
             lines, total = write_corpus(path, posts)
             for jobs in args.jobs:
-                seconds, peak, written = run(path, jobs, args.dask)
+                seconds, peak, written = run(path, jobs, args.dask, args.explain)
                 assert written == lines, f"{written} decisions for {lines} lines"
                 print(f"| {total:,} | {lines:,} | {jobs} | {seconds:.1f} | "
                       f"{lines / seconds:,.1f} | {total / seconds:,.1f} | "

@@ -51,6 +51,7 @@ class BatchOptions:
     as_of: datetime.date | None = None
     platform: str | None = None
     extract: str = "found"  # off, found or all (engine.extraction.with_extraction)
+    explain: bool = True  # False: the fast path, decisions without explanations
     before_history_days: int = BEFORE_HISTORY_DAYS
     chunk: int = 8    # lines per task
     window: int = 4   # chunks in flight per process
@@ -97,7 +98,8 @@ class _Decider:
             status = STATUS_EVIDENCE
         else:
             try:
-                record = self.engine.check(evidence, options.as_of, options.platform).as_json()
+                record = self.engine.check(evidence, options.as_of, options.platform,
+                                           explain=options.explain).as_json()
                 status = STATUS_OK
             except NoRulesetInForce as error:
                 record = {"line": number,

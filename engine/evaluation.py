@@ -132,6 +132,13 @@ class Evaluator:
             raise RulesError(diagnostics)
         return cls(registry, before_history_days)
 
+    def share_compiled(self, other: Evaluator) -> None:
+        """Take from `other` the compiled rule sets this registry has too (the same id
+        and bytes): after a reload that changed one file, that file alone is compiled."""
+        wanted = {(ruleset.id, ruleset.sha256) for ruleset in self.registry}
+        self._compiled.update((key, found) for key, found in other._compiled.items()
+                              if key in wanted)
+
     def compiled(self, ruleset: rules.RuleSet) -> rules.CompiledRuleSet:
         key = (ruleset.id, ruleset.sha256)
         found = self._compiled.get(key)

@@ -87,12 +87,20 @@ class Registry:
         return sorted({r.platform for r in self})
 
 
-def load_registry(paths: Iterable[str | Path]) -> tuple[Registry, list[Diagnostic]]:
-    """Load every rule file under `paths` and check versions against each other."""
+def load_registry(paths: Iterable[str | Path], *, relative_to: str | Path | None = None,
+                  ) -> tuple[Registry, list[Diagnostic]]:
+    """Load every rule file under `paths` and check versions against each other.
+
+    Files are named in diagnostics and rule sets relative to the working directory, or
+    to `relative_to` when given (a copy of a rule directory named as the original is).
+    A file's loading is cached by its bytes and name, so loading a directory again after
+    one file changed parses that file only, if the names stay the same."""
     diagnostics: list[Diagnostic] = []
     rulesets: list[RuleSet] = []
     for path in rule_files(paths):
-        ruleset, found = load_ruleset(path, _shown(path))
+        name = (_shown(path) if relative_to is None
+                else path.relative_to(relative_to).as_posix())
+        ruleset, found = load_ruleset(path, name)
         diagnostics.extend(found)
         if ruleset is not None:
             rulesets.append(ruleset)

@@ -50,6 +50,10 @@ def register(sub) -> None:
                        "(part-00000.ndjson, ...) instead of to stdout; implies --dask local")
     check.add_argument("--output-format", choices=("ndjson", "parquet"), default="ndjson",
                        help="with --output, the format of the partitions")
+    check.add_argument("--no-explain", dest="explain", action="store_false",
+                       help="decide without explanations (the outcome, level, likelihood "
+                       "and bounds, each rule set's rules that hold): the fast path, for "
+                       "scoring many pages; `takedown explain` gives the rest")
     check.add_argument("--db", metavar="PATH", help="a case store (takedown audit): also give "
                        "the likelihood calibrated on the responses recorded there")
     add_extract_arguments(check)
@@ -101,7 +105,7 @@ def cmd_check(args) -> int:
             continue
         try:
             decision = engine.check(evidence, args.as_of, args.platform,
-                                    explain=args.format != "table")
+                                    explain=args.explain and args.format != "table")
         except NoRulesetInForce as error:
             print(rules.render_text([no_ruleset_diagnostic(error, name)], {}), file=sys.stderr)
             status = max(status, EXIT_RULES)
@@ -161,7 +165,7 @@ def _check_batch(args) -> int:
         return EXIT_USAGE
     options = batch.BatchOptions(
         rules=(str(rules_dir(args.rules)),), source=args.batch, as_of=args.as_of,
-        platform=args.platform, extract=args.extract,
+        platform=args.platform, extract=args.extract, explain=args.explain,
         before_history_days=0 if args.strict_dates else BEFORE_HISTORY_DAYS)
     if args.dask or args.output:
         return _check_on_cluster(args, options)

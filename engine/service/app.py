@@ -74,6 +74,7 @@ class Service:
         self.metrics = metrics
         self.is_stopping = False
         self._tasks: set[asyncio.Task] = set()  # held until done, or they may be collected
+        self._following: asyncio.Future | None = None  # the load of another's reload
         self._extractors: dict[str, object] = {}  # generation id -> its extractor
         self._extractor_lock = threading.Lock()
         self.linter = LintSandbox(store.state_dir, cpu_seconds=settings.lint_cpu_seconds,
@@ -83,17 +84,27 @@ class Service:
         metrics.serving(store.current().id)
 
     async def generation(self) -> Generation:
-        """The generation in service, switching first if another worker has reloaded."""
+        """The generation in service, switching first if another worker has reloaded.
+
+        One thread loads the new generation and every request that arrives meanwhile
+        awaits that one load: a thread each would queue them for the thread pool (40
+        threads), and each thread's turn waits for the event loop to let go of the
+        GIL, which under load took the requests seconds."""
         if self.store.is_stale():
-            try:
-                await run_in_threadpool(self.store.follow)
-            except Exception:
-                logging.getLogger("takedown.service").exception(
-                    "cannot follow the published rule sets; serving the ones loaded",
-                    extra={"fields": {"generation": self.store.current().id}})
+            if self._following is None or self._following.done():
+                self._following = asyncio.ensure_future(self._follow())
+            await asyncio.shield(self._following)
         generation = self.store.current()
         self.metrics.serving(generation.id)
         return generation
+
+    async def _follow(self) -> None:
+        try:
+            await run_in_threadpool(self.store.follow)
+        except Exception:
+            logging.getLogger("takedown.service").exception(
+                "cannot follow the published rule sets; serving the ones loaded",
+                extra={"fields": {"generation": self.store.current().id}})
 
     async def extractor(self, generation: Generation):
         """The extractor reading the word lists of `generation`'s rule sets, built on first

@@ -8,6 +8,13 @@ headers within `header_seconds` of its first byte (or of the connection, for the
 request), and its body within `body_seconds` after its headers; otherwise it gets 408
 with the `request-timeout` problem and the connection is closed.
 
+Closed gently: a socket closed with the client's bytes still unread makes the kernel
+answer with a reset, and a reset can reach the client before it has read the 408,
+which it then never sees. So the protocol sends the 408, shuts its side of the
+connection (the client reads the end after the answer), reads and throws away what the
+client still sends, and closes when the client does or `LINGER_SECONDS` later, as web
+servers do (nginx's lingering close).
+
 The deadlines are kept in the protocol, not in the application: the application never
 sees a request whose headers are incomplete. They are armed and disarmed by the parser's
 callbacks, so the fast path pays for two timer handles per request. The protocol also
@@ -27,7 +34,9 @@ from engine.service.logs import log
 from engine.service.middleware import RECEIVED_AT
 from engine.service.problems import MEDIA_TYPE, problem_body
 
-__all__ = ["DeadlineConfig", "DeadlineProtocol"]
+__all__ = ["DeadlineConfig", "DeadlineProtocol", "LINGER_SECONDS"]
+
+LINGER_SECONDS = 2.0  # how long a connection cut with 408 reads on before it is closed
 
 
 class DeadlineConfig(uvicorn.Config):
@@ -49,6 +58,7 @@ class DeadlineProtocol(HttpToolsProtocol):
         self.header_seconds = getattr(config, "header_seconds", 10.0)
         self.body_seconds = getattr(config, "body_seconds", 30.0)
         self._deadline: asyncio.TimerHandle | None = None
+        self._lingering = False  # cut: what the client still sends is thrown away
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -57,6 +67,10 @@ class DeadlineProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._lingering:
+            super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -106,5 +120,16 @@ class DeadlineProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
-        self.transport.close()
+        self._linger()
         log(logging.INFO, "request timeout", part=part, seconds=seconds, status=408)
+
+    def _linger(self) -> None:
+        """Close after the client has read what was written (see the module's text):
+        the end of the answer now, the socket when the client closes its side (asyncio
+        closes the transport on the client's end, `eof_received`) or on the timer."""
+        self._lingering = True
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -19,7 +19,6 @@ a deployment copying): what is checked is exactly what is served, by every worke
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import fcntl
 import hashlib
@@ -56,10 +55,13 @@ class Generation:
         return list(self.engine.registry)
 
     def relative_path(self, ruleset: rules.RuleSet) -> str:
+        path = Path(ruleset.path)
+        if not path.is_absolute():  # loaded relative to the snapshot (`_load`)
+            return path.as_posix()
         try:
-            return Path(ruleset.path).resolve().relative_to(self.root.resolve()).as_posix()
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
-            return Path(ruleset.path).name
+            return path.name
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,11 @@ class RuleStore:
         pointer = json.loads(self._pointer.read_text(encoding="utf-8"))
         if self._current is None or pointer["generation"] != self._current.id:
             snapshot = self._snapshots / pointer["generation"]
-            registry, diagnostics = rules.load_registry([snapshot])
+            registry, diagnostics = _load(snapshot)
             if rules.has_errors(diagnostics):  # it was checked before it was published
                 raise RulesError(list(diagnostics))
             self._current = _generation(pointer["generation"], registry, snapshot,
-                                        diagnostics)
+                                        diagnostics, self._current)
         return self._current
 
     def reload(self) -> ReloadResult:
@@ -157,8 +159,8 @@ class RuleStore:
             if previous is not None and previous.id == generation_id:
                 # The very bytes in service, checked when they were loaded.
                 return ReloadResult(previous, previous, previous.warnings)
-            registry, diagnostics = rules.load_registry([snapshot])
-            diagnostics = tuple(_relocated(d, snapshot) for d in diagnostics)
+            registry, diagnostics = _load(snapshot)
+            diagnostics = tuple(diagnostics)
             if not len(registry) and not rules.has_errors(diagnostics):
                 diagnostics += (rules.Diagnostic(
                     "Y005", "the rule-set directory has no rule files",
@@ -170,7 +172,7 @@ class RuleStore:
                 if previous is None:
                     raise RulesError(list(diagnostics))
                 return ReloadResult(previous, previous, diagnostics)
-            generation = _generation(generation_id, registry, snapshot, diagnostics)
+            generation = _generation(generation_id, registry, snapshot, diagnostics, previous)
             self._publish(generation_id)
             self._current = generation
             self._prune()
@@ -241,27 +243,21 @@ class RuleStore:
                 shutil.rmtree(old, ignore_errors=True)
 
 
+def _load(snapshot: Path) -> tuple[rules.Registry, list[rules.Diagnostic]]:
+    """The snapshot's rule sets, files named relative to it: as the user knows them
+    (the rule directory's layout; the server's own is nobody's business), and the same
+    name in every snapshot, so that the files a reload did not change are not parsed
+    again (rules.load_registry)."""
+    return rules.load_registry([snapshot], relative_to=snapshot)
+
+
 def _generation(generation_id: str, registry: rules.Registry, snapshot: Path,
-                diagnostics) -> Generation:
+                diagnostics, previous: Generation | None = None) -> Generation:
     engine = Engine(registry)
+    if previous is not None:  # what did not change is not compiled again
+        engine.share_compiled(previous.engine)
     for ruleset in registry:  # compile now, not on the first request that needs it
         engine.compiled(ruleset)
     return Generation(generation_id, engine, snapshot,
                       datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                       tuple(d for d in diagnostics if not d.is_error))
-
-
-def _relocated(diagnostic: rules.Diagnostic, snapshot: Path) -> rules.Diagnostic:
-    """A diagnostic about a snapshot file, told about the file in the rule directory
-    (as a path relative to it: the server's own layout is nobody's business)."""
-
-    def place(location: rules.Location) -> rules.Location:
-        try:
-            relative = Path(location.file).resolve().relative_to(snapshot.resolve())
-        except ValueError:
-            return location
-        return dataclasses.replace(location, file=relative.as_posix())
-
-    return dataclasses.replace(
-        diagnostic, location=place(diagnostic.location),
-        related=tuple((message, place(where)) for message, where in diagnostic.related))

@@ -74,7 +74,7 @@ class LoopLag:
     Bytes that arrive while the loop is busy are read when it next polls, so that wait is
     at most how long the loop was busy, which is what a timer's lateness measures: a
     timer due while a callback holds the loop for D seconds runs about D late. Loop
-    agnostic (asyncio or uvloop), and a callback every `interval` seconds when idle.
+    agnostic (any asyncio event loop), and a callback every `interval` seconds when idle.
     """
 
     def __init__(self, interval: float = 0.02):

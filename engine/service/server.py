@@ -75,8 +75,12 @@ def main(args) -> int:
 
 
 def _serve(settings: Settings, store: RuleStore) -> None:
+    # asyncio's own event loop, not uvloop: libuv accepts one connection per turn of the
+    # loop (libuv pull request 3696), so under load new connections wait in the listen
+    # queue, seconds on end where admission cannot see them (docs/reliability-service.md);
+    # asyncio accepts every waiting connection each turn.
     options = dict(host=settings.host, port=settings.port, log_config=log_config(settings.log_level),
-                   access_log=False, server_header=False, proxy_headers=False,
+                   loop="asyncio", access_log=False, server_header=False, proxy_headers=False,
                    timeout_graceful_shutdown=30, header_seconds=settings.header_seconds,
                    body_seconds=settings.body_seconds)
     if settings.workers == 1:

@@ -87,3 +87,22 @@ def test_jobs_below_one_is_a_usage_error(tmp_path: Path, capsys, jobs: str):
 def test_batch_options_without_batch_are_a_usage_error(capsys, option: list):
     assert main(["check", str(META / NAMES[0]), *option]) == 2
     assert "go with --batch" in capsys.readouterr().err
+
+
+def test_no_explain_decides_as_the_explained_run_and_leaves_out_the_why(tmp_path: Path,
+                                                                        capsys):
+    source = write(tmp_path / "requests.ndjson", batch_lines())
+    runs = []
+    for extra in ([], ["--no-explain"]):
+        assert main(["check", "--batch", str(source), "--rules", str(PINNED_RULES),
+                     "--jobs", "2", *extra]) == 3
+        runs.append([json.loads(line) for line in capsys.readouterr().out.splitlines()])
+    explained, fast = runs
+    assert len(fast) == len(explained) == 10
+    decided = [(e, f) for e, f in zip(explained, fast, strict=True) if "outcome" in e]
+    assert len(decided) == 8
+    for e, f in decided:
+        assert {k: f[k] for k in ("outcome", "likelihood", "bounds", "rulesets", "posts")} \
+            == {k: e[k] for k in ("outcome", "likelihood", "bounds", "rulesets", "posts")}
+        assert f["reasons"] == f["thresholds"] == []
+    assert any(e["reasons"] for e, _f in decided)

@@ -260,3 +260,23 @@ def test_missing_file_is_a_diagnostic(tmp_path):
     ruleset, diagnostics = load_ruleset(tmp_path / "absent.yaml")
     assert ruleset is None
     assert [d.code for d in diagnostics] == ["Y005"]
+
+
+def test_a_copy_named_relative_to_its_root_is_loaded_as_the_original_was(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name / "meta").mkdir(parents=True)
+        for path in (V2019, V2022):
+            (tmp_path / name / "meta" / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "b" / "meta" / V2022.name).write_bytes(V2022.read_bytes() + b"\n# changed\n")
+    first, _ = load_registry([tmp_path / "a"], relative_to=tmp_path / "a")
+    second, diagnostics = load_registry([tmp_path / "b"], relative_to=tmp_path / "b")
+    assert not has_errors(diagnostics)
+    paths = {r.path: r for r in first}
+    assert set(paths) == {f"meta/{V2019.name}", f"meta/{V2022.name}"}
+    for ruleset in second:
+        if ruleset.path.endswith(V2019.name):  # the same bytes, the same name: loaded once
+            assert ruleset == paths[ruleset.path]
+            assert ruleset.rules is paths[ruleset.path].rules
+        else:
+            assert ruleset.sha256 != paths[ruleset.path].sha256
+            assert ruleset.rules is not paths[ruleset.path].rules

@@ -16,12 +16,19 @@ full), is counted too: the server took nothing. A request is given up after `att
 such failures in a row: unanswered if one of them was accepted, not accepted otherwise.
 A request without the head of its answer within `ANSWER_SECONDS` is unanswered too, so
 that a request the server holds forever fails the drill rather than hangs it.
+
+The client keeps at most `max_sockets` connections open (half its file-descriptor limit
+unless told): a request that would need one more is not sent, and counted as such
+("client limit"), so that a server which answers too slowly fails the drill's figures
+rather than the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import resource
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -39,6 +46,7 @@ class Answer:
     seconds: float
     headers: dict[str, str]
     body: bytes
+    connect_seconds: float = 0.0  # of `seconds`, opening the connection (0 when reused)
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Run:
     reset_new: int = 0
     refused: int = 0  # a new connection refused or not accepted in time: nothing was sent
     not_accepted: int = 0  # given up, no attempt's connection accepted
+    client_limit: int = 0  # not sent: the client had `max_sockets` connections open
     unanswered: int = 0  # given up, an attempt's connection accepted and cut
     seconds: float = 0.0
 
@@ -66,11 +75,14 @@ class Run:
                 "ok_per_second": round(len(ok) / self.seconds, 1) if self.seconds else 0,
                 "p50_ms": round(percentile([a.seconds * 1000 for a in ok], 0.5), 1),
                 "p99_ms": round(self.p99_ms(), 1),
+                "p99_all_ms": round(percentile([a.seconds * 1000 for a in self.answers], 0.99), 1),
+                "max_ms": round(max((a.seconds for a in self.answers), default=0) * 1000, 1),
                 "shed": sum(a.status == 429 for a in self.answers),
                 "server_errors": sum(a.status >= 500 for a in self.answers),
                 "reset_reused_connection": self.reset_reused,
                 "reset_new_connection": self.reset_new, "refused": self.refused,
-                "not_accepted": self.not_accepted, "unanswered": self.unanswered}
+                "not_accepted": self.not_accepted, "unanswered": self.unanswered,
+                "client_limit": self.client_limit}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,9 +93,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Client:
-    def __init__(self, port: int, path: str, body: bytes, *, attempts: int = 5):
+    def __init__(self, port: int, path: str, body: bytes, *, attempts: int = 5,
+                 max_sockets: int | None = None):
         self.port, self.path, self.body = port, path, body
         self.attempts = attempts
+        self.max_sockets = max_sockets or raised_descriptor_limit() // 2
+        self.sockets = 0  # connections open, idle or in use
         # (reader, writer, idle since): taken from the right, the most recently used
         # first; the oldest, at the left, are dropped once idle for IDLE_SECONDS.
         self._idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = deque()
@@ -94,7 +109,7 @@ class Client:
     def _reusable(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         now = time.perf_counter()
         while self._idle and now - self._idle[0][2] > IDLE_SECONDS:
-            _close(self._idle.popleft()[1])
+            self._close(self._idle.popleft()[1])
         if not self._idle:
             return None
         reader, writer, _ = self._idle.pop()
@@ -107,24 +122,37 @@ class Client:
         while failures < self.attempts:
             is_reused = connection is not None
             started = time.perf_counter()
-            try:
-                if connection is None:
+            connect_seconds = 0.0
+            if connection is None:
+                if self.sockets >= self.max_sockets:
+                    run.client_limit += 1
+                    return None
+                self.sockets += 1
+                try:
                     connection = await asyncio.wait_for(
                         asyncio.open_connection("127.0.0.1", self.port), CONNECT_SECONDS)
-            except (ConnectionRefusedError, TimeoutError):
-                run.refused += 1
-                failures += 1
-                continue
+                    connect_seconds = time.perf_counter() - started
+                except (ConnectionRefusedError, TimeoutError):
+                    self.sockets -= 1
+                    run.refused += 1
+                    failures += 1
+                    continue
+                except OSError as error:  # out of descriptors after all: not sent
+                    self.sockets -= 1
+                    if error.errno not in (errno.EMFILE, errno.ENFILE):
+                        raise
+                    run.client_limit += 1
+                    return None
             reader, writer = connection
             try:
                 writer.write(self.request)
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ANSWER_SECONDS)
             except TimeoutError:
-                _close(writer)
+                self._close(writer)
                 run.unanswered += 1
                 return None
             except (ConnectionError, asyncio.IncompleteReadError):
-                _close(writer)
+                self._close(writer)
                 connection = None
                 if is_reused:
                     run.reset_reused += 1
@@ -134,8 +162,9 @@ class Client:
                     was_accepted = True
                 continue
             answer = await _rest(reader, head, started)
+            answer.connect_seconds = connect_seconds
             if answer.headers.get("connection") == "close":
-                _close(writer)
+                self._close(writer)
             else:
                 self._idle.append((reader, writer, time.perf_counter()))
             run.answers.append(answer)
@@ -175,8 +204,22 @@ class Client:
 
     def close(self) -> None:
         for _, writer, _ in self._idle:
-            _close(writer)
+            self._close(writer)
         self._idle.clear()
+
+    def _close(self, writer: asyncio.StreamWriter) -> None:
+        self.sockets -= 1
+        _close(writer)
+
+
+def raised_descriptor_limit() -> int:
+    """This process's limit on open files, raised to the hard limit first."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft if soft != resource.RLIM_INFINITY else 65536
 
 
 async def _rest(reader: asyncio.StreamReader, head: bytes, started: float) -> Answer:

@@ -165,3 +165,63 @@ def test_other_workers_follow_a_reload(service_app, client, rule_file):
         response = other_client.post("/v1/check", content=FIXTURE.read_bytes())
     assert response.headers[GENERATION_HEADER] == new
     assert follower.current().id == new and not follower.is_stale()
+
+
+def test_a_follower_loads_again_only_the_files_a_reload_changed(service_app, client,
+                                                                 rule_file):
+    leader = service_app.state.service.store
+    follower = RuleStore(leader.rules_dir, leader.state_dir)
+    follower.start()
+    before = follower.current()
+    rule_file.write_bytes(rule_file.read_bytes() + b"\n# changed for the follower\n")
+    assert client.post("/v1/admin/reload").json()["changed"] is True
+    after = follower.follow()
+    changed = rule_file.relative_to(leader.rules_dir).as_posix()
+    old = {r.path: r for r in before.engine.registry}
+    assert set(old) == {r.path for r in after.engine.registry}
+    for ruleset in after.engine.registry:
+        # Named as in the rule directory, in every snapshot alike.
+        assert after.relative_path(ruleset) == ruleset.path
+        if ruleset.path == changed:
+            assert ruleset.sha256 == hashlib.sha256(rule_file.read_bytes()).hexdigest()
+            assert ruleset is not old[ruleset.path]
+        else:  # neither parsed nor compiled again: the very objects
+            # (a version the registry chains to the next is a copy with its end
+            # date, sharing everything else)
+            assert ruleset == old[ruleset.path]
+            assert ruleset.rules is old[ruleset.path].rules
+            assert after.engine.compiled(ruleset) is before.engine.compiled(ruleset)
+
+
+class CountingStore(RuleStore):
+    """A rule store that counts its loads of another worker's generation."""
+
+    follows = 0
+
+    def follow(self):
+        self.follows += 1
+        return super().follow()
+
+
+def test_requests_that_arrive_while_a_follower_loads_share_its_one_load(service_app, client,
+                                                                         rule_file):
+    leader = service_app.state.service.store
+    follower = CountingStore(leader.rules_dir, leader.state_dir)
+    follower.start()  # which follows the leader once
+    follower.follows = 0
+    other = create_app(service_app.state.service.settings, store=follower)
+    rule_file.write_bytes(rule_file.read_bytes() + b"\n# many requests at once\n")
+    new = client.post("/v1/admin/reload").json()["generation"]
+
+    async def run():
+        transport = httpx2.ASGITransport(app=other)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver",
+                                      headers=bearer(ADMIN_KEY)) as c:
+            return await asyncio.gather(*(c.post("/v1/check?explain=false",
+                                                 content=FIXTURE.read_bytes())
+                                          for _ in range(40)))
+
+    responses = asyncio.run(run())
+    assert {r.status_code for r in responses} == {200}
+    assert {r.headers[GENERATION_HEADER] for r in responses} == {new}
+    assert follower.follows == 1
