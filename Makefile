@@ -105,10 +105,13 @@ bench-extraction: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
 
 # check --batch: throughput and peak RSS at BATCH_POSTS posts and half as many, with 1
-# process and with one per core (README, docs/scale.md); hours at the full 1,000,000.
+# process and with one per core (README, docs/scale.md), decisions without explanations:
+# about an hour on two cores. BATCH_FLAGS= times full decisions instead: hours.
 BATCH_POSTS ?= 1000000
+BATCH_JOBS ?= 1 $$(nproc)
+BATCH_FLAGS ?= --no-explain
 bench-batch: $(STAMP)
-	$(BIN)/python benchmarks/batch.py --posts $(BATCH_POSTS) --jobs 1 $$(nproc)
+	$(BIN)/python benchmarks/batch.py --posts $(BATCH_POSTS) --jobs $(BATCH_JOBS) $(BATCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -495,10 +495,17 @@ class Expansion:
         kept = self.kept
         if kept is not None and parent is not None and parent.key is not None:
             return self._child(parent, assignment)
-        target = patched(self.evidence.target,
-                         [a for a in assignment if a[0].startswith("/target/")])
-        request = patched(self.evidence.request,
-                          [a for a in assignment if a[0].startswith("/request/")])
+        if parent is not None:  # the parent's records with one fact more: no path to copy again
+            fact = assignment[-1]
+            if fact[0].startswith("/target/"):
+                target, request = patched(parent.target, [fact]), parent.request
+            else:
+                target, request = parent.target, patched(parent.request, [fact])
+        else:
+            target = patched(self.evidence.target,
+                             [a for a in assignment if a[0].startswith("/target/")])
+            request = patched(self.evidence.request,
+                              [a for a in assignment if a[0].startswith("/request/")])
         if runs is not None:
             return _Node(target, request, runs, assignment)
         self.evaluations += 1  # counted whether kept or not: the budget stays the same

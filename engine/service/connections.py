@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engine.service.logs import log
-from engine.service.middleware import RECEIVED_AT
+from engine.service.middleware import RECEIVED_AT, accepted_now, received_now
 from engine.service.problems import MEDIA_TYPE, problem_body
 
 __all__ = ["DeadlineConfig", "DeadlineProtocol", "LINGER_SECONDS"]
@@ -59,10 +58,12 @@ class DeadlineProtocol(HttpToolsProtocol):
         self.body_seconds = getattr(config, "body_seconds", 30.0)
         self._deadline: asyncio.TimerHandle | None = None
         self._lingering = False  # cut: what the client still sends is thrown away
+        self._accepted: float | None = None  # accepted_now, until its first request is read
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm("headers", self.header_seconds)
+        self._accepted = accepted_now(self.loop)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -80,9 +81,13 @@ class DeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._arm("body", self.body_seconds)
         super().on_headers_complete()
-        # When the request was read, for admission (middleware.py) to bound its wait in
-        # the event loop's queue: the application's task is created but has not run.
-        self.scope.setdefault("state", {})[RECEIVED_AT] = time.monotonic()
+        # From when the request may have waited, for admission (middleware.py): now, less
+        # how late the loop runs; for a connection's first, from when it may have waited
+        # to be accepted. The application's task is created but has not run.
+        received = received_now(self.loop)
+        if self._accepted is not None:
+            received, self._accepted = min(received, self._accepted), None
+        self.scope.setdefault("state", {})[RECEIVED_AT] = received
 
     def on_message_complete(self) -> None:
         self._disarm()

@@ -6,8 +6,8 @@ Admission keeps a worker from taking more than it can answer in time. A check ru
 the event loop, start to end, so requests beyond what the worker can answer do not pile
 up here: they wait in the loop's queue, and that wait grows everyone's latency. So a
 request is shed when it waited longer than `max_queue_seconds`, counted from when its
-headers were read (the protocol, connections.py, stamps it: `RECEIVED_AT`) plus how long
-the loop has been running late (`LoopLag`: the bound on its wait in the kernel before
+headers were read (the protocol, connections.py, stamps it: `RECEIVED_AT`) less how late
+the loop was running then (`LoopLag.late`: the bound on its wait in the kernel before
 that). The wait is checked twice: when the request reaches this middleware, and again
 when its handler first reads the body, after anything the handler awaited first (a
 worker following another's reload waits for it, and so do the requests that arrive
@@ -33,6 +33,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Collection
 
 from starlette.datastructures import MutableHeaders
@@ -43,13 +44,14 @@ from engine.service.logs import log
 from engine.service.metrics import Metrics
 from engine.service.problems import MEDIA_TYPE, problem_body
 
-__all__ = ["ServiceMiddleware", "BodyTooLarge", "LoopLag", "REQUEST_ID_HEADER", "RECEIVED_AT"]
+__all__ = ["ServiceMiddleware", "BodyTooLarge", "LoopLag", "REQUEST_ID_HEADER", "RECEIVED_AT",
+           "loop_lag", "received_now", "accepted_now"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: logged at debug level
-# The key in scope["state"] of the `time.monotonic()` at which the server read the
-# request's headers; without it (a test client) there is no bound on the wait.
+# The key in scope["state"] of the `time.monotonic()` from which a request's wait counts
+# (`received_now`); without it (a test client) there is no bound on the wait.
 RECEIVED_AT = "received_at"
 
 
@@ -66,15 +68,18 @@ class BodyTooLarge(Exception):
 
 
 class LoopLag:
-    """How long the event loop has been running late: the lateness of a timer set every
-    `interval` seconds, as of its last run.
+    """How late the event loop is running: how far past due its timer, set every
+    `interval` seconds, is now (`late`); `seconds`, how late that timer ran last.
 
     A request's wait before its worker read its headers is spent in the kernel, in the
     listen queue or the connection's socket buffer, while the loop ran other callbacks.
     Bytes that arrive while the loop is busy are read when it next polls, so that wait is
-    at most how long the loop was busy, which is what a timer's lateness measures: a
-    timer due while a callback holds the loop for D seconds runs about D late. Loop
-    agnostic (any asyncio event loop), and a callback every `interval` seconds when idle.
+    at most how long the loop was busy, which is how far past due its timer is when the
+    bytes are read: a timer due while a callback holds the loop for D seconds is about D
+    past due when the loop polls again. Asked when the bytes are read, not later: once
+    the timer has run, its lateness is a past stall's, and a request that arrives after
+    the loop caught up did not wait through it. Loop agnostic (any asyncio event loop),
+    and a callback every `interval` seconds when idle.
     """
 
     def __init__(self, interval: float = 0.02):
@@ -83,14 +88,20 @@ class LoopLag:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._due = 0.0
 
-    def start(self) -> None:
-        """Start beating on the running loop (once; again after the loop changed)."""
-        loop = asyncio.get_running_loop()
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start beating on `loop`, the running loop by default (once; again after the
+        loop changed)."""
+        loop = loop or asyncio.get_running_loop()
         if loop is self._loop:
             return
         self._loop = loop
         self._due = loop.time() + self.interval
         loop.call_at(self._due, self._beat, loop)
+
+    def late(self) -> float:
+        """How far past due the timer is: 0 while the loop keeps time."""
+        loop = self._loop
+        return max(0.0, loop.time() - self._due) if loop is not None else 0.0
 
     def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
         if loop is not self._loop:
@@ -99,6 +110,37 @@ class LoopLag:
         self.seconds = max(0.0, now - self._due)
         self._due = now + self.interval
         loop.call_at(self._due, self._beat, loop)
+
+
+_LAGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLag] = weakref.WeakKeyDictionary()
+
+
+def loop_lag(loop: asyncio.AbstractEventLoop) -> LoopLag:
+    """The lag of `loop`, beating from the first time it is asked for: one a loop, shared
+    by the connections that stamp requests and the middleware that admits them."""
+    lag = _LAGS.get(loop)
+    if lag is None:
+        lag = _LAGS[loop] = LoopLag()
+        lag.start(loop)
+    return lag
+
+
+def received_now(loop: asyncio.AbstractEventLoop) -> float:
+    """What the protocol stamps as `RECEIVED_AT` when it reads a request's headers: now,
+    less how late the loop is running, the most its bytes can have waited in the
+    kernel."""
+    return time.monotonic() - loop_lag(loop).late()
+
+
+def accepted_now(loop: asyncio.AbstractEventLoop) -> float:
+    """What the protocol takes as the earliest a new connection's first request can have
+    arrived. A connection that waited in the listen queue through a stall is accepted,
+    and its protocol told, an iteration or two of the loop after the stall ended, by
+    when the loop's timer may have run and caught up: so the stall is counted if the
+    loop is late now, or if it was when its timer last ran (which may charge a
+    connection that arrived within one `interval` after a stall with it)."""
+    lag = loop_lag(loop)
+    return time.monotonic() - max(lag.late(), lag.seconds)
 
 
 class ServiceMiddleware:
@@ -111,7 +153,6 @@ class ServiceMiddleware:
         self.max_in_flight = max_in_flight
         self.max_queue_seconds = max_queue_seconds
         self.in_flight = 0
-        self.lag = LoopLag()
         self.max_body_bytes = max_body_bytes
         self.max_batch_bytes = max_batch_bytes
         self.batch_paths = frozenset(batch_paths)
@@ -122,7 +163,6 @@ class ServiceMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        self.lag.start()
         if path not in _QUIET:
             why = self._waited_too_long(scope) or self._is_full()
             if why:
@@ -221,8 +261,8 @@ class ServiceMiddleware:
         if received is None:
             return ""
         # In the loop's queue since the headers were read, and before that in the
-        # kernel's for at most how long the loop has been running late.
-        waited = time.monotonic() - received + self.lag.seconds
+        # kernel's for at most how late the loop was running then (received_now).
+        waited = time.monotonic() - received
         if waited <= self.max_queue_seconds:
             return ""
         return (f"the request waited {waited:.1f} seconds for this worker, longer than "
