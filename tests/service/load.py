@@ -54,6 +54,7 @@ class Run:
     answers: list[Answer] = field(default_factory=list)
     reset_reused: int = 0  # closed or reset before any byte of an answer, then sent again
     reset_new: int = 0
+    cut_mid_answer: int = 0  # the head of an answer read, then the connection ended: sent again
     refused: int = 0  # a new connection refused or not accepted in time: nothing was sent
     not_accepted: int = 0  # given up, no attempt's connection accepted
     client_limit: int = 0  # not sent: the client had `max_sockets` connections open
@@ -80,7 +81,8 @@ class Run:
                 "shed": sum(a.status == 429 for a in self.answers),
                 "server_errors": sum(a.status >= 500 for a in self.answers),
                 "reset_reused_connection": self.reset_reused,
-                "reset_new_connection": self.reset_new, "refused": self.refused,
+                "reset_new_connection": self.reset_new, "cut_mid_answer": self.cut_mid_answer,
+                "refused": self.refused,
                 "not_accepted": self.not_accepted, "unanswered": self.unanswered,
                 "client_limit": self.client_limit}
 
@@ -161,7 +163,18 @@ class Client:
                     failures += 1
                     was_accepted = True
                 continue
-            answer = await _rest(reader, head, started)
+            try:
+                answer = await _rest(reader, head, started)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The worker died between the head and the body (SIGKILL): it had read
+                # the request, and the client sends it again as after a reset.
+                self._close(writer)
+                connection = None
+                run.cut_mid_answer += 1
+                if not is_reused:
+                    failures += 1
+                    was_accepted = True
+                continue
             answer.connect_seconds = connect_seconds
             if answer.headers.get("connection") == "close":
                 self._close(writer)
