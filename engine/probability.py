@@ -348,6 +348,13 @@ class _Node:
         self.restage = False
         self.staged: Mapping | None = None
 
+    def extended(self, fact: tuple[str, Any]) -> tuple[dict, dict]:
+        """This branch's target and request with one fact more: only the containers on
+        its path are copied, not those of every fact the branch assumed before."""
+        if fact[0].startswith("/target/"):
+            return patched(self.target, [fact]), self.request
+        return self.target, patched(self.request, [fact])
+
     def pointer(self, path: n.Path, env: Mapping) -> str | None:
         """The JSON pointer of the field `path` reads, with `env` bound."""
         record = env.get(path.root)
@@ -495,12 +502,8 @@ class Expansion:
         kept = self.kept
         if kept is not None and parent is not None and parent.key is not None:
             return self._child(parent, assignment)
-        if parent is not None:  # the parent's records with one fact more: no path to copy again
-            fact = assignment[-1]
-            if fact[0].startswith("/target/"):
-                target, request = patched(parent.target, [fact]), parent.request
-            else:
-                target, request = parent.target, patched(parent.request, [fact])
+        if parent is not None:
+            target, request = parent.extended(assignment[-1])
         else:
             target = patched(self.evidence.target,
                              [a for a in assignment if a[0].startswith("/target/")])
@@ -525,10 +528,7 @@ class Expansion:
         assert self.kept is not None
         self.evaluations += 1
         fact = assignment[-1]
-        if fact[0].startswith("/target/"):
-            target, request = patched(parent.target, [fact]), parent.request
-        else:
-            target, request = parent.target, patched(parent.request, [fact])
+        target, request = parent.extended(fact)
         key = parent.key
         if self.kept.is_read(fact[0]):
             key = key | {(fact[0], tuple(fact[1]) if isinstance(fact[1], list) else fact[1])}

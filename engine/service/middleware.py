@@ -82,30 +82,19 @@ class LoopLag:
     and a callback every `interval` seconds when idle.
     """
 
-    def __init__(self, interval: float = 0.02):
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float = 0.02):
+        # The loop is not kept: it holds the lag (its timer), and `_LAGS` holds the lag
+        # only as long as the loop lives.
         self.interval = interval
         self.seconds = 0.0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._due = 0.0
-
-    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Start beating on `loop`, the running loop by default (once; again after the
-        loop changed)."""
-        loop = loop or asyncio.get_running_loop()
-        if loop is self._loop:
-            return
-        self._loop = loop
-        self._due = loop.time() + self.interval
+        self._due = loop.time() + interval
         loop.call_at(self._due, self._beat, loop)
 
-    def late(self) -> float:
+    def late(self, loop: asyncio.AbstractEventLoop) -> float:
         """How far past due the timer is: 0 while the loop keeps time."""
-        loop = self._loop
-        return max(0.0, loop.time() - self._due) if loop is not None else 0.0
+        return max(0.0, loop.time() - self._due)
 
     def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
-        if loop is not self._loop:
-            return
         now = loop.time()
         self.seconds = max(0.0, now - self._due)
         self._due = now + self.interval
@@ -120,8 +109,7 @@ def loop_lag(loop: asyncio.AbstractEventLoop) -> LoopLag:
     by the connections that stamp requests and the middleware that admits them."""
     lag = _LAGS.get(loop)
     if lag is None:
-        lag = _LAGS[loop] = LoopLag()
-        lag.start(loop)
+        lag = _LAGS[loop] = LoopLag(loop)
     return lag
 
 
@@ -129,7 +117,7 @@ def received_now(loop: asyncio.AbstractEventLoop) -> float:
     """What the protocol stamps as `RECEIVED_AT` when it reads a request's headers: now,
     less how late the loop is running, the most its bytes can have waited in the
     kernel."""
-    return time.monotonic() - loop_lag(loop).late()
+    return time.monotonic() - loop_lag(loop).late(loop)
 
 
 def accepted_now(loop: asyncio.AbstractEventLoop) -> float:
@@ -140,7 +128,7 @@ def accepted_now(loop: asyncio.AbstractEventLoop) -> float:
     loop is late now, or if it was when its timer last ran (which may charge a
     connection that arrived within one `interval` after a stall with it)."""
     lag = loop_lag(loop)
-    return time.monotonic() - max(lag.late(), lag.seconds)
+    return time.monotonic() - max(lag.late(loop), lag.seconds)
 
 
 class ServiceMiddleware:

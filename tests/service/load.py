@@ -146,31 +146,26 @@ class Client:
                     run.client_limit += 1
                     return None
             reader, writer = connection
+            head = None
             try:
                 writer.write(self.request)
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ANSWER_SECONDS)
+                answer = await _rest(reader, head, started)
             except TimeoutError:
                 self._close(writer)
                 run.unanswered += 1
                 return None
             except (ConnectionError, asyncio.IncompleteReadError):
+                # Cut before any byte of an answer, or after its head (a worker killed
+                # between head and body, having read the request): sent again.
                 self._close(writer)
                 connection = None
-                if is_reused:
+                if head is not None:
+                    run.cut_mid_answer += 1
+                elif is_reused:
                     run.reset_reused += 1
                 else:
                     run.reset_new += 1
-                    failures += 1
-                    was_accepted = True
-                continue
-            try:
-                answer = await _rest(reader, head, started)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                # The worker died between the head and the body (SIGKILL): it had read
-                # the request, and the client sends it again as after a reset.
-                self._close(writer)
-                connection = None
-                run.cut_mid_answer += 1
                 if not is_reused:
                     failures += 1
                     was_accepted = True

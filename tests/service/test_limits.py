@@ -213,9 +213,9 @@ def test_the_loop_lag_is_how_late_the_loop_runs_when_asked():
         loop = asyncio.get_running_loop()
         lag = loop_lag(loop)
         await asyncio.sleep(0.05)
-        idle = lag.late()
+        idle = lag.late(loop)
         time.sleep(0.5)  # a callback that holds the loop
-        busy = lag.late()  # what a request read as the loop polls again is charged
+        busy = lag.late(loop)  # what a request read as the loop polls again is charged
         stamped = time.monotonic() - received_now(loop)
         await asyncio.sleep(0.001)  # the loop catches up: its timer runs
         return idle, busy, stamped, time.monotonic() - received_now(loop)
