@@ -241,6 +241,30 @@ class PostDecision:
     sure: bool = True  # whether the evidence settles it
 
 
+# A decision has a `PostDecision` for every post, and the `__init__` dataclasses writes for
+# a frozen class calls `object.__setattr__`, looked up each time, once a field: 0.6 µs a
+# post, 4 % of the fast path on a page of 25 posts. `post_decision` builds the same object
+# in 0.36 µs by calling each slot's own descriptor, which is where that call ends up.
+_POST_FIELDS = ("id", "outcome", "rules", "probability", "sure")
+if tuple(f.name for f in fields(PostDecision)) != _POST_FIELDS:  # fail at import, not silently
+    raise TypeError("PostDecision's fields changed: update post_decision to set each of them")
+_set_id, _set_outcome, _set_rules, _set_probability, _set_sure = (
+    getattr(PostDecision, name).__set__ for name in _POST_FIELDS)
+_new = object.__new__
+
+
+def post_decision(id: str, outcome: str, rules: tuple[str, ...], probability: float,
+                  sure: bool) -> PostDecision:
+    """`PostDecision(id, outcome, rules, probability, sure)`, for the fast path."""
+    made = _new(PostDecision)
+    _set_id(made, id)
+    _set_outcome(made, outcome)
+    _set_rules(made, rules)
+    _set_probability(made, probability)
+    _set_sure(made, sure)
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class RulesetContribution:
     id: str

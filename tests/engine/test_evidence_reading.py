@@ -4,10 +4,14 @@ path (JSON Schema, then conversion) gives; everything else goes to the full path
 diagnostics tests/engine/test_evidence.py checks."""
 
 import copy
+import datetime
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import evidence as ev
 from engine import parse_evidence
@@ -140,3 +144,60 @@ def test_evidence_read_in_one_pass_has_the_full_paths_digest_and_pointers():
     assert (fast.request, fast.target) == (slow.request, slow.target)
     assert sorted(fast.pointers.values()) == sorted(slow.pointers.values())
     assert fast.digest == ev._digest(document)
+
+
+# The digest's canonical JSON (engine.evidence.canonical_json) against the definition it
+# must keep byte for byte: stored cases carry digests made with json.dumps.
+
+def _json_dumps_bytes(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+_FLOATS = st.one_of(st.floats(), st.floats(min_value=-1e-3, max_value=1e-3),
+                    st.sampled_from([1e-5, 1.5e-7, 1e16, -1e22, 5e-324, 0.0001, 1e-4 * 0.999]))
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-2**70, 2**70),
+                     _FLOATS, st.text(), st.sampled_from(["null", "3e-5", "0.00001", "e-", "1e-"]))
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=5),
+                            st.dictionaries(st.text(max_size=8), inner, max_size=5)),
+    max_leaves=30)
+
+
+@given(_VALUES)
+@settings(max_examples=2000, deadline=None)
+def test_canonical_json_writes_the_bytes_json_dumps_writes(value):
+    try:
+        expected = _json_dumps_bytes(value)
+    except (TypeError, ValueError) as failure:  # lone surrogates do not encode: neither way
+        with pytest.raises(type(failure)):
+            ev.canonical_json(value)
+        return
+    assert ev.canonical_json(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    {"amount": float("nan")}, {"x": float("inf")}, [1e-05, 2.5e-300], {"n": 10**40},
+    {1: "a key that is not text"}, {"when": "2024-01-01", "t": "\x00\x1f\u2028\x7f\ud7ff"},
+    {"\uffff": 1, "\U00010000": 2, "é": 3, "e": 4}, (1, [2.0, -0.0]),
+])
+def test_canonical_json_on_what_orjson_writes_otherwise(value):
+    assert ev.canonical_json(value) == _json_dumps_bytes(value)
+
+
+@pytest.mark.parametrize("value", [{"d": datetime.date(2024, 1, 1)},
+                                   {"s": {1, 2}}, {"x": "\ud800"}])
+def test_canonical_json_refuses_what_json_dumps_refuses(value):
+    with pytest.raises((TypeError, ValueError)):
+        _json_dumps_bytes(value)
+    with pytest.raises((TypeError, ValueError)):
+        ev.canonical_json(value)
+
+
+def test_the_digests_of_the_bundled_fixtures_are_those_of_json_dumps():
+    for path in DOCUMENTS:
+        evidence, problems = parse_evidence(path.read_bytes(), str(path))
+        assert not problems, path
+        expected = hashlib.sha256(_json_dumps_bytes(evidence.document)).hexdigest()
+        assert evidence.digest == expected, path
