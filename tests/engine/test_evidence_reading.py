@@ -201,3 +201,27 @@ def test_the_digests_of_the_bundled_fixtures_are_those_of_json_dumps():
         assert not problems, path
         expected = hashlib.sha256(_json_dumps_bytes(evidence.document)).hexdigest()
         assert evidence.digest == expected, path
+
+
+@given(_VALUES)
+@settings(max_examples=1000, deadline=None)
+def test_a_document_read_from_text_has_the_canonical_bytes_of_json_dumps(value):
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+        expected = _json_dumps_bytes(json.loads(text))
+    except (TypeError, ValueError):  # lone surrogates: not text a request can carry
+        return
+    document, numbers_usual = ev._loads(text)
+    assert ev.canonical_json(document, numbers_usual) == expected
+
+
+@pytest.mark.parametrize("number", ["1e-7", "0.00001", "-2.5e-300", "NaN", "-Infinity",
+                                    "1e400", "123456789012345678901234567890"])
+def test_the_digest_of_evidence_with_unusual_numbers_is_that_of_json_dumps(number):
+    document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
+    text = json.dumps(document)[:-1] + f', "_note": {number}}}'
+    evidence, problems = parse_evidence(text)
+    assert not problems and evidence is not None
+    assert evidence.document["_note"] is not None
+    expected = hashlib.sha256(_json_dumps_bytes(json.loads(text))).hexdigest()
+    assert evidence.digest == expected
