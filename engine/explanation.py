@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -83,7 +84,13 @@ def _pointer(run, node: n.Path, env: Mapping) -> str | None:
     base = run.pointer_of(env.get(node.root))
     if base is None:
         return None
-    return base + "".join("/" + name for name in node.names[1:])
+    return base + _suffix(node.names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _suffix(names: tuple[str, ...]) -> str:
+    """The pointer of a path below its root: ("p", "signals", "price") -> /signals/price."""
+    return "".join("/" + name for name in names[1:])
 
 
 def _plain(value: Any) -> Any:
@@ -380,9 +387,14 @@ def _unweighable(evidence: Evidence, runs: list) -> list[str]:
             if result.holds is not None:
                 continue
             rule = by_id[result.rule]
+            waiting = [r for r in (rule, *(by_id[e] for e, applies in result.exceptions
+                                           if applies is None))
+                       if _may_read_unweighable(r.condition)]
+            if not waiting:
+                continue
             post = run.posts[result.post] if result.post is not None else None
             env = _env(run.target, run.request, post)
-            for r in (rule, *(by_id[e] for e, applies in result.exceptions if applies is None)):
+            for r in waiting:
                 for path, bound in unknown_reads(r.condition, env, run.params,
                                                  run.evaluation.verdicts, run.ruleset.lexicons):
                     pointer = _pointer(run, path, bound)
@@ -392,6 +404,28 @@ def _unweighable(evidence: Evidence, runs: list) -> list[str]:
                     if pointer not in out:
                         out.append(pointer)
     return out
+
+
+# Whether a condition names a field that cannot be weighed, by the condition's identity
+# (each entry keeps its condition alive, so that an id is never reused while it stands).
+# A condition that names only yes/no fields, dates, counts and lists needs no trace to
+# say that it waits on no such field: half the rules with unknown results, on a page.
+_UNWEIGHABLE_READS: dict[int, tuple[n.Node, bool]] = {}
+
+
+def _may_read_unweighable(condition: n.Node | None) -> bool:
+    if condition is None:
+        return False
+    entry = _UNWEIGHABLE_READS.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        if len(_UNWEIGHABLE_READS) >= 8192:  # rule sets loaded over and over: start again
+            _UNWEIGHABLE_READS.clear()
+        entry = _UNWEIGHABLE_READS[id(condition)] = (condition, any(
+            isinstance(node, n.Path) and len(node.names) > 1 and not (
+                node.names[0] in ("post", "page", "request")
+                and is_weighable(label_type(".".join(node.names))))
+            for node in n.walk(condition)))
+    return entry[1]
 
 
 def _distance(a: dict[str, float], b: dict[str, float]) -> float:
