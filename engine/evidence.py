@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -510,6 +510,7 @@ def _is_free(key: Any) -> bool:
 # How the one-pass reader takes each field: a yes/no, a text of at most so many
 # characters, a value a predicate accepts (all three kept as written), or a reader.
 _BOOLEAN, _STRING, _CHECKED, _READ = range(4)
+_BOOL = frozenset({bool})
 
 
 @cache
@@ -524,10 +525,20 @@ def _record_reader(record: str):
               for key, sub in schema["properties"].items()}
     required = tuple(schema.get("required", ()))
     is_post = record == "post"
+    # A record of yes/no fields alone (a post's context) is checked whole, in C: its keys
+    # against the fields, the types of its values against bool.
+    names = frozenset(fields)
+    flags = all(how == _BOOLEAN for how, _ in fields.values())
 
     def read(value):
         if type(value) is not dict:
             raise _Unread
+        if flags and value.keys() <= names and set(map(type, value.values())) <= _BOOL:
+            out = dict(value)
+            for key in required:
+                if key not in out:
+                    raise _Unread
+            return out
         out = {}
         for key, item in value.items():
             entry = fields.get(key)
@@ -614,14 +625,21 @@ def _reader(schema: dict, t):
             and schema["type"] == "string" and schema["format"] == "date":
         pattern = re.compile(schema["pattern"], re.ASCII)
 
-        def read_date(value):
+        # A page's posts carry a few dates many times over: each text is read once.
+        @lru_cache(maxsize=4096)
+        def read_date_text(value: str) -> datetime.date:
             # The pattern on ASCII digits, whole: at most what the schema's accepts.
-            if type(value) is not str or pattern.fullmatch(value) is None:
+            if pattern.fullmatch(value) is None:
                 raise _Unread
             try:
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 raise _Unread from None
+
+        def read_date(value):
+            if type(value) is not str:
+                raise _Unread
+            return read_date_text(value)
         return read_date
     return _unread
 
