@@ -114,7 +114,6 @@ def load_evidence(path: str | Path, name: str | None = None) -> tuple[Evidence |
 
 def parse_evidence(data: str | bytes | Mapping[str, Any], name: str = "<evidence>") -> tuple[Evidence | None, list[Diagnostic]]:
     """Check evidence given as JSON text (or an already parsed mapping)."""
-    numbers_usual = False
     if isinstance(data, Mapping):
         document = data
     else:
@@ -132,7 +131,7 @@ def parse_evidence(data: str | bytes | Mapping[str, Any], name: str = "<evidence
                 return None, [_diagnostic("E004", f"the evidence is not UTF-8 (byte {error.start})",
                                           name, "", "save it as UTF-8")]
         try:
-            document, numbers_usual = _loads(data)
+            document = json.loads(data)
         except json.JSONDecodeError as error:
             return None, [Diagnostic("E001", f"not valid JSON: {error.msg}",
                                      Location(name, error.lineno, error.colno, error.lineno,
@@ -145,7 +144,9 @@ def parse_evidence(data: str | bytes | Mapping[str, Any], name: str = "<evidence
     except _Unread:
         pass
     else:
-        return Evidence(name, document, request, target, _digest(document, numbers_usual),
+        # The one-pass reader takes no float that orjson writes otherwise (see _is_number
+        # and _is_shallow): the digest need not look for one.
+        return Evidence(name, document, request, target, _digest(document, numbers_usual=True),
                         Pointers(partial(_record_pointers, request, target))), []
     if _is_nested_too_deeply(document):
         return None, [_diagnostic("E003", "the evidence is nested too deeply", name, "")]
@@ -227,37 +228,6 @@ def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:
             _name_records(item, f"{pointer}/{key}", table)
 
 
-def _loads(text: str) -> tuple[Any, bool]:
-    """`json.loads(text)`, and whether every number in it is one orjson writes as
-    json.dumps does (then its digest needs no look at orjson's output, below)."""
-    if text.startswith("\ufeff"):
-        return json.loads(text), False  # which refuses it, with its own message
-    try:
-        return _USUAL_NUMBERS.decode(text), True
-    except _Unusual:
-        return json.loads(text), False
-
-
-class _Unusual(Exception):
-    """A number orjson would not write as json.dumps does."""
-
-
-def _usual_float(text: str) -> float:
-    value = float(text)
-    if value != 0.0 and not 1e-4 <= abs(value) < math.inf:  # NaN fails both comparisons
-        raise _Unusual
-    return value
-
-
-def _unusual_constant(text: str) -> float:
-    raise _Unusual  # NaN, Infinity, -Infinity
-
-
-# What json.loads is (its module-level decoder), with the two hooks that see every float
-# and constant as read.
-_USUAL_NUMBERS = json.JSONDecoder(parse_float=_usual_float, parse_constant=_unusual_constant)
-
-
 def _digest(document: Any, numbers_usual: bool = False) -> str:
     return hashlib.sha256(canonical_json(document, numbers_usual)).hexdigest()
 
@@ -277,9 +247,9 @@ _ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 def canonical_json(document: Any, numbers_usual: bool = False) -> bytes:
     """The document as canonical JSON bytes: keys sorted, no spaces, UTF-8.
-    `numbers_usual`: the document was read from JSON text in which every float has a
-    magnitude of 1e-4 or more (or is zero) and no NaN or infinity occurs, as `_loads` saw;
-    its marks need no looking for then (they cost half as much as orjson itself)."""
+    `numbers_usual`: every float in the document is zero or has a magnitude of 1e-4 or
+    more, and none is NaN or infinite (as the one-pass reader makes sure of what it takes);
+    orjson's marks need no looking for then (that costs half as much as orjson itself)."""
     try:
         out = orjson.dumps(document, default=_decline, option=_ORJSON_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
@@ -495,12 +465,35 @@ def _read_common(document: Any) -> tuple[dict, dict]:
 # Records nest fewer levels than this (target, posts, a post, its signals, contacts, a
 # contact): a free annotation in one is shallow enough if it nests no more than the rest.
 RECORD_DEPTH = 8
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _is_shallow(value: Any) -> bool:
-    return type(value) in _SCALARS or not _is_nested_too_deeply(
-        value, MAX_JSON_DEPTH - RECORD_DEPTH)
+    """Whether a free annotation may stay in a common document: it nests no deeper than
+    records do, and holds no float orjson writes otherwise than json.dumps (the digest
+    relies on that). Level by level, as `_is_nested_too_deeply` walks."""
+    if type(value) in _PLAIN_SCALARS:
+        return True
+    limit, level = MAX_JSON_DEPTH - RECORD_DEPTH, 0
+    current = [value]
+    while current:
+        below: list = []
+        containers = False
+        for item in current:
+            if isinstance(item, dict):
+                below += item.values()
+                containers = True
+            elif isinstance(item, list):
+                below += item
+                containers = True
+            elif type(item) is float and not _is_usual_float(item):
+                return False
+        if containers:
+            level += 1
+            if level > limit:
+                return False
+        current = below
+    return True
 
 
 def _is_free(key: Any) -> bool:
@@ -693,7 +686,13 @@ def _is_integer(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return _is_integer(value) or type(value) is float and math.isfinite(value)
+    return _is_integer(value) or type(value) is float and _is_usual_float(value)
+
+
+def _is_usual_float(value: float) -> bool:
+    """Finite, and zero or of a magnitude of 1e-4 or more: a float orjson writes as
+    json.dumps does (canonical_json). The full path takes the others."""
+    return value == 0.0 or 1e-4 <= abs(value) < math.inf
 
 
 _LARGEST = 1 << 63
