@@ -14,12 +14,15 @@ import logging
 import logging.config
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process
 
 import rules
 from engine.evaluation import RulesError
@@ -98,16 +101,111 @@ def _serve(settings: Settings, store: RuleStore) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     config = DeadlineConfig("engine.service.app:create_app_from_env", factory=True,
                             workers=settings.workers, **options)
-    _Supervisor(config, [config.bind_socket()], store).run()
+    _Supervisor(config, _listening_sockets(config), store).run()
+
+
+def _listening_sockets(config: DeadlineConfig) -> list[socket.socket]:
+    """A listening socket a worker, all on one port (SO_REUSEPORT), where the system
+    spreads new connections over them; elsewhere the one socket every worker shares.
+
+    On one shared socket the worker whose loop wakes first accepts every connection
+    waiting (asyncio takes the whole queue, which admission needs: see _serve), so a
+    burst of connections, such as a client's pool opening, all went to one worker half
+    the time and the other core sat idle (8 clients, 2 workers: 3,000 requests to one,
+    none to the other). The supervisor keeps every socket open: while a worker is being
+    replaced, the connections meant for it wait in its queue, not refused."""
+    first = config.bind_socket()
+    if not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
+        return [first]
+    first.close()
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(config.workers):
+            family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            port = sockets[0].getsockname()[1] if sockets else config.port
+            sock.bind((config.host, port))
+            sock.listen(config.backlog)
+            sock.set_inheritable(True)
+            sockets.append(sock)
+    except OSError as error:
+        for sock in sockets:
+            sock.close()
+        logging.getLogger("uvicorn.error").error(error)
+        raise SystemExit(1) from None
+    return sockets
 
 
 class _Supervisor(Multiprocess):
     """uvicorn's supervisor, except that SIGHUP reloads the rule sets (and the workers
-    follow them) instead of restarting the workers."""
+    follow them) instead of restarting the workers, and that each worker may have a
+    listening socket of its own (`_listening_sockets`), which its replacement takes."""
 
     def __init__(self, config: DeadlineConfig, sockets: list, store: RuleStore):
         super().__init__(config, sockets)
         self.store = store
+        self.per_worker = len(sockets) == config.workers > 1
+
+    def _process(self, index: int) -> Process:
+        return Process(self.config, [self.sockets[index]] if self.per_worker else self.sockets)
+
+    def init_processes(self) -> None:
+        for index in range(self.processes_num):
+            process = self._process(index)
+            process.start()
+            self.processes.append(process)
+
+    def keep_subprocess_alive(self) -> None:
+        # uvicorn's, but the replacement gets the socket of the worker it replaces.
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # hung: kill it
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:  # it would fail the same way again
+                logging.getLogger("uvicorn.error").error(
+                    f"Child process [{process.pid}] failed to start, stopping the parent process.")
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            logging.getLogger("uvicorn.error").info(f"Child process [{process.pid}] died")
+            process = self._process(index)
+            process.start()
+            self.processes[index] = process
+
+    def restart_all(self) -> None:
+        # uvicorn's (its SIGHUP, which handle_hup takes over here), with each worker's socket.
+        for index, old in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new = self._process(index)
+            new.start()
+            if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new.kill()
+                new.join()
+                return
+            old.terminate()
+            old.join()
+            self.processes[index] = new
+
+    def handle_ttin(self) -> None:
+        if self.per_worker:  # a worker more would have no socket of its own
+            logging.getLogger("uvicorn.error").info(
+                "SIGTTIN ignored: each worker has its own socket; restart with --workers")
+            return
+        super().handle_ttin()
+
+    def handle_ttou(self) -> None:
+        if self.per_worker:  # the connections queued on its socket would wait for ever
+            logging.getLogger("uvicorn.error").info(
+                "SIGTTOU ignored: each worker has its own socket; restart with --workers")
+            return
+        super().handle_ttou()
 
     def handle_hup(self) -> None:
         try:

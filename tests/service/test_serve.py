@@ -197,3 +197,57 @@ def test_two_workers_follow_reloads_and_share_their_metrics(rules_dir, tmp_path)
 
 def _pids(server: Server, route: str) -> set[int]:
     return {r["pid"] for r in server.records() if r.get("route") == route}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads "
+                    "connections over sockets on Linux only")
+def test_each_worker_listens_on_a_socket_of_its_own_on_one_port():
+    from engine.service.connections import DeadlineConfig
+    from engine.service.server import _listening_sockets
+
+    for port in (0, free_port()):
+        config = DeadlineConfig("engine.service.app:create_app_from_env", factory=True,
+                                host="127.0.0.1", port=port, workers=3,
+                                header_seconds=10.0, body_seconds=10.0)
+        sockets = _listening_sockets(config)
+        try:
+            assert len(sockets) == 3
+            assert len({s.getsockname() for s in sockets}) == 1
+            assert port in (0, sockets[0].getsockname()[1])
+            assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in sockets)
+            # Listening already: a connection waits in a queue until its worker takes it.
+            with socket.create_connection(sockets[0].getsockname(), timeout=5):
+                pass
+        finally:
+            for s in sockets:
+                s.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads "
+                    "connections over sockets on Linux only")
+def test_a_burst_of_connections_is_spread_over_the_workers(rules_dir, tmp_path):
+    """On one shared socket the worker that woke first accepted a whole burst (a client's
+    pool opening), and the other core sat idle; with a socket a worker the system spreads
+    the connections (32 all to one worker: one chance in two billion)."""
+    with serving(rules_dir, tmp_path / "burst.log", "--workers", "2") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        body = FIXTURE.read_bytes()
+        request = (f"POST /v1/check?explain=false HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                   "Connection: close\r\n\r\n").encode() + body
+        connections = [socket.create_connection(("127.0.0.1", port), timeout=30)
+                       for _ in range(32)]
+        try:
+            for connection in connections:
+                connection.sendall(request)
+            for connection in connections:
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        finally:
+            for connection in connections:
+                connection.close()
+        server.wait_for(lambda: sum(r.get("route") == "/v1/check" for r in server.records())
+                        == 32, "the 32 requests in the log")
+        assert len(_pids(server, "/v1/check")) == 2
