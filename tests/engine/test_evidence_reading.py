@@ -240,3 +240,62 @@ def test_the_digest_of_evidence_with_any_price_is_that_of_json_dumps(amount):
     evidence, problems = parse_evidence(document)
     assert not problems and evidence is not None
     assert evidence.digest == hashlib.sha256(_json_dumps_bytes(document)).hexdigest()
+
+
+# Evidence given as text is read by orjson where the one-pass reader takes what it read,
+# and by json.loads otherwise: the values must be those json.loads gives, type for type.
+
+def _same(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is float:
+        return repr(a) == repr(b)
+    return a == b
+
+
+_TEXTS = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@given(_VALUES, _TEXTS, st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_evidence_read_from_text_holds_the_values_json_loads_reads(value, text, ascii_only):
+    document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
+    document["_note"] = value
+    document["target"]["posts"][0]["text"] = text
+    try:
+        given_text = json.dumps(document, ensure_ascii=ascii_only)
+        given_text.encode("utf-8")
+    except (TypeError, ValueError):  # lone surrogates: no request can carry them
+        return
+    evidence, problems = parse_evidence(given_text)
+    assert not problems and evidence is not None
+    assert _same(evidence.document, json.loads(given_text))
+    assert evidence.digest == hashlib.sha256(
+        _json_dumps_bytes(json.loads(given_text))).hexdigest()
+
+
+@pytest.mark.parametrize("annotation", [
+    '18446744073709551616', '-9223372036854775809', '123456789012345678901234567890',
+    '9223372036854775808', '1e20', 'NaN', '{"_a": 1, "_a": 2.5}'])
+def test_evidence_with_numbers_orjson_reads_otherwise_holds_json_loads_values(annotation):
+    text = DOCUMENTS[0].read_text(encoding="utf-8").rstrip()
+    text = text[:-1] + f', "_x": {annotation}, "_y": 1, "_y": 2}}'
+    evidence, problems = parse_evidence(text)
+    assert not problems and evidence is not None
+    assert _same(evidence.document, json.loads(text))
+    assert evidence.digest == hashlib.sha256(_json_dumps_bytes(json.loads(text))).hexdigest()
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udc00", "a\\ud83d b"])
+def test_a_lone_surrogate_in_evidence_is_reported_not_raised(escape):
+    text = DOCUMENTS[0].read_text(encoding="utf-8").rstrip()
+    text = text[:-1] + f', "_x": "{escape}"}}'
+    for form in (text, json.loads(text)):
+        evidence, problems = parse_evidence(form)
+        assert evidence is None
+        assert [p.code for p in problems] == ["E004"]
+        assert "lone surrogate" in problems[0].message and problems[0].hint
