@@ -553,7 +553,7 @@ def _record_reader(record: str):
     def read(value):
         if type(value) is not dict:
             raise _Unread
-        if flags and value.keys() <= names and set(map(type, value.values())) <= _BOOL:
+        if flags and names.issuperset(value) and set(map(type, value.values())) <= _BOOL:
             out = dict(value)
             for key in required:
                 if key not in out:
