@@ -115,6 +115,10 @@ def parse_evidence(data: str | bytes | Mapping[str, Any], name: str = "<evidence
     """Check evidence given as JSON text (or an already parsed mapping)."""
     try:
         return _parse(data, name)
+    except NotJSON as error:  # a mapping given from Python, holding a set, a date...
+        return None, [_diagnostic(
+            "E002", f"the evidence holds a value JSON cannot write ({error})", name, "",
+            "give objects, arrays, texts, numbers, true, false and null only")]
     except UnicodeEncodeError as error:  # the digest's UTF-8, of a text JSON let through
         character = error.object[error.start:error.start + 1]
         return None, [_diagnostic(
@@ -229,9 +233,9 @@ class Pointers(Mapping):
 def _common(document: Any, name: str) -> Evidence:
     """A common document, read in one pass (or _Unread)."""
     request, target = _read_common(document)
-    # The one-pass reader takes no float that orjson writes otherwise (see _is_number and
-    # _is_shallow): the digest need not look for one.
-    return Evidence(name, document, request, target, _digest(document, numbers_usual=True),
+    # The one-pass reader takes only JSON's own types, and no float that orjson writes
+    # otherwise (see _is_number and _is_shallow): orjson writes its digest.
+    return Evidence(name, document, request, target, _digest(document, plain=True),
                     Pointers(partial(_record_pointers, request, target)))
 
 
@@ -255,52 +259,45 @@ def _name_records(value: Any, pointer: str, table: dict[int, str]) -> None:
             _name_records(item, f"{pointer}/{key}", table)
 
 
-def _digest(document: Any, numbers_usual: bool = False) -> str:
-    return hashlib.sha256(canonical_json(document, numbers_usual)).hexdigest()
+def _digest(document: Any, plain: bool = False) -> str:
+    return hashlib.sha256(canonical_json(document, plain)).hexdigest()
 
 
 # The digest is the SHA-256 of the document as canonical JSON: the UTF-8 of what
 # `json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes.
 # Stored cases carry it, so those bytes are fixed for good. orjson writes the same bytes
-# five times faster (23 against 134 µs for a page of 26 posts) except in three places,
-# each of which leaves a mark in its output: a float under 1e-4 (its exponent is written
-# "1.5e-7" or "0.00001" where Python writes "1.5e-07" and "1e-05"), a NaN or an infinity
-# (written "null"), and whatever it declines (integers past 64 bits, subclasses, keys
-# that are not text), which raises. Where a mark shows, json.dumps writes the document
-# again; a false alarm (a text that says "null") costs only that.
+# five times faster (23 against 134 µs for a page of 26 posts) for a document of JSON's
+# own types whose floats are zero or of a magnitude from 1e-4 to under 2**63, which is
+# what the one-pass reader takes (_is_number, _is_shallow). Otherwise it writes a float
+# under 1e-4 differently ("1.5e-7" where Python writes "1.5e-07"), NaN and infinities as
+# null, and some values json.dumps refuses (a UUID, an Enum): json.dumps writes those
+# documents. Integers past 64 bits, which orjson declines, go to json.dumps too.
 _ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
                    | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
-def canonical_json(document: Any, numbers_usual: bool = False) -> bytes:
-    """The document as canonical JSON bytes: keys sorted, no spaces, UTF-8.
-    `numbers_usual`: every float in the document is zero or has a magnitude of 1e-4 or
-    more, and none is NaN or infinite (as the one-pass reader makes sure of what it takes);
-    orjson's marks need no looking for then (that costs half as much as orjson itself)."""
+class NotJSON(TypeError):
+    """A document holding a value JSON cannot write (a set, a date object...)."""
+
+
+def canonical_json(document: Any, plain: bool = False) -> bytes:
+    """The document as canonical JSON bytes: keys sorted, no spaces, UTF-8. `plain`: the
+    document holds only JSON's own types and floats orjson writes as json.dumps does (as
+    the one-pass reader makes sure of what it takes). Raises NotJSON."""
+    if plain:
+        try:
+            return orjson.dumps(document, default=_decline, option=_ORJSON_OPTIONS)
+        except (orjson.JSONEncodeError, TypeError):
+            pass
     try:
-        out = orjson.dumps(document, default=_decline, option=_ORJSON_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError):
-        out = b""
-    if not out or not numbers_usual and (b"null" in out or b"0.0000" in out
-                                         or _has_small_exponent(out)):
-        out = json.dumps(document, sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False).encode("utf-8")
-    return out
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except TypeError as error:
+        raise NotJSON(str(error)) from None
+    return text.encode("utf-8")
 
 
 def _decline(value: Any) -> Any:
     raise TypeError(type(value).__name__)
-
-
-def _has_small_exponent(out: bytes) -> bool:
-    """Whether a digit is followed by "e-" anywhere (a float written with a negative
-    exponent, or a text that reads like one)."""
-    at = out.find(b"e-")
-    while at > 0:
-        if 48 <= out[at - 1] <= 57:
-            return True
-        at = out.find(b"e-", at + 2)
-    return False
 
 
 def _is_nested_too_deeply(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -513,7 +510,10 @@ def _is_shallow(value: Any) -> bool:
             elif isinstance(item, list):
                 below += item
                 containers = True
-            elif type(item) is float and not _is_usual_float(item):
+            elif type(item) is float:
+                if not _is_usual_float(item):
+                    return False
+            elif type(item) not in _PLAIN_SCALARS:  # a UUID, an Enum, a set...: not JSON
                 return False
         if containers:
             level += 1

@@ -7,8 +7,10 @@ import copy
 import datetime
 import hashlib
 import json
+import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -165,25 +167,56 @@ _VALUES = st.recursive(
     max_leaves=30)
 
 
+def _plain(value) -> bool:
+    """Whether a value is what the one-pass reader takes: JSON's own types, floats zero
+    or of a magnitude from 1e-4 to under 2**63."""
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if type(value) is list:
+        return all(map(_plain, value))
+    if type(value) is float:
+        return value == 0.0 or 1e-4 <= abs(value) < 2.0 ** 63
+    return type(value) in (str, int, bool, type(None))
+
+
 @given(_VALUES)
 @settings(max_examples=2000, deadline=None)
-def test_canonical_json_writes_the_bytes_json_dumps_writes(value):
+def test_canonical_json_of_a_plain_document_is_what_json_dumps_writes(value):
+    """orjson writes plain documents (the one-pass reader's); they must come out byte
+    for byte as json.dumps writes them, or every stored digest would change."""
     try:
         expected = _json_dumps_bytes(value)
     except (TypeError, ValueError) as failure:  # lone surrogates do not encode: neither way
         with pytest.raises(type(failure)):
-            ev.canonical_json(value)
+            ev.canonical_json(value, plain=_plain(value))
         return
+    assert ev.canonical_json(value, plain=_plain(value)) == expected
     assert ev.canonical_json(value) == expected
 
 
 @pytest.mark.parametrize("value", [
-    {"amount": float("nan")}, {"x": float("inf")}, [1e-05, 2.5e-300], {"n": 10**40},
-    {1: "a key that is not text"}, {"when": "2024-01-01", "t": "\x00\x1f\u2028\x7f\ud7ff"},
-    {"\uffff": 1, "\U00010000": 2, "é": 3, "e": 4}, (1, [2.0, -0.0]),
+    {"n": 10**40}, {"n": -(2**63) - 1}, {"when": "2024-01-01", "t": "\x00\x1f\u2028\x7f\ud7ff"},
+    {"\uffff": 1, "\U00010000": 2, "é": 3, "e": 4}, [2.0, -0.0, 1e-4, 9.2e18, 1e16, 123.456],
 ])
-def test_canonical_json_on_what_orjson_writes_otherwise(value):
-    assert ev.canonical_json(value) == _json_dumps_bytes(value)
+def test_canonical_json_of_plain_documents_orjson_might_write_otherwise(value):
+    assert _plain(value)
+    assert ev.canonical_json(value, plain=True) == _json_dumps_bytes(value)
+
+
+@pytest.mark.parametrize("value", [{"amount": float("nan")}, {"x": float("inf")},
+                                   [1e-05, 2.5e-300], {"u": uuid.UUID(int=1)}])
+def test_orjson_writes_what_is_not_plain_otherwise(value):
+    """Why only plain documents go to orjson: these it writes otherwise, or at all."""
+    assert not _plain(value)
+    try:
+        expected = _json_dumps_bytes(value)
+    except TypeError:  # json.dumps refuses it; orjson writes it
+        assert orjson.dumps(value)
+        with pytest.raises(ev.NotJSON):
+            ev.canonical_json(value)
+        return
+    assert orjson.dumps(value) != expected
+    assert ev.canonical_json(value) == expected
 
 
 @pytest.mark.parametrize("value", [{"d": datetime.date(2024, 1, 1)},
@@ -191,8 +224,24 @@ def test_canonical_json_on_what_orjson_writes_otherwise(value):
 def test_canonical_json_refuses_what_json_dumps_refuses(value):
     with pytest.raises((TypeError, ValueError)):
         _json_dumps_bytes(value)
-    with pytest.raises((TypeError, ValueError)):
-        ev.canonical_json(value)
+    for plain in (True, False):
+        with pytest.raises((TypeError, ValueError)):
+            ev.canonical_json(value, plain=plain)
+
+
+@pytest.mark.parametrize("value", [uuid.UUID(int=1), {1, 2}, datetime.date(2024, 1, 1),
+                                   (1, 2), float("nan")])
+def test_a_mapping_holding_what_json_cannot_write_is_reported_not_raised(value):
+    document = json.loads(DOCUMENTS[0].read_text(encoding="utf-8"))
+    document["_x"] = {"deep": [value]}
+    evidence, problems = parse_evidence(document)
+    try:
+        expected = hashlib.sha256(_json_dumps_bytes(document)).hexdigest()
+    except TypeError:
+        assert evidence is None and [p.code for p in problems] == ["E002"]
+        assert problems[0].hint
+        return
+    assert evidence is not None and evidence.digest == expected
 
 
 def test_the_digests_of_the_bundled_fixtures_are_those_of_json_dumps():
