@@ -117,6 +117,7 @@ def _listening_sockets(config: DeadlineConfig) -> list[socket.socket]:
     first = config.bind_socket()
     if not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
         return [first]
+    port = first.getsockname()[1]  # the one uvicorn logged, when --port 0 chose it
     first.close()
     sockets: list[socket.socket] = []
     try:
@@ -125,7 +126,6 @@ def _listening_sockets(config: DeadlineConfig) -> list[socket.socket]:
             sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            port = sockets[0].getsockname()[1] if sockets else config.port
             sock.bind((config.host, port))
             sock.listen(config.backlog)
             sock.set_inheritable(True)
