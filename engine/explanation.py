@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -42,6 +41,7 @@ from engine.probability import (
     label_of,
     label_type,
     labels_read,
+    pointer_suffix,
     truths,
     unknown_reads,
     values_of,
@@ -84,13 +84,7 @@ def _pointer(run, node: n.Path, env: Mapping) -> str | None:
     base = run.pointer_of(env.get(node.root))
     if base is None:
         return None
-    return base + _suffix(node.names)
-
-
-@functools.lru_cache(maxsize=4096)
-def _suffix(names: tuple[str, ...]) -> str:
-    """The pointer of a path below its root: ("p", "signals", "price") -> /signals/price."""
-    return "".join("/" + name for name in names[1:])
+    return base + pointer_suffix(node.names)
 
 
 def _plain(value: Any) -> Any:

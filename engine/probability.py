@@ -41,6 +41,7 @@ decisions. docs/decisions.md describes the method with a worked example.
 from __future__ import annotations
 
 import datetime
+import functools
 import heapq
 import itertools
 from collections.abc import Iterable, Mapping
@@ -53,7 +54,7 @@ from engine.evaluation import bounds_of, leaf_likelihood, with_policy_results
 from rules import nodes as n
 
 __all__ = ["Weighing", "Leaf", "Expansion", "Evaluations", "weigh", "truths", "conditioned", "patched", "field_type", "label_type", "label_of", "labels_read", "values_of",
-           "is_weighable", "is_absent", "unknown_reads", "condition_facts", "MAX_EVALUATIONS", "DEFAULT_PRIOR",
+           "is_weighable", "is_absent", "pointer_suffix", "unknown_reads", "condition_facts", "MAX_EVALUATIONS", "DEFAULT_PRIOR",
            "OLD"]
 
 # Evaluations one weighing may run (each is one run of every rule set in force, about
@@ -131,6 +132,12 @@ def label_of(pointer: str) -> str:
     if parts[0] == "target":
         return "page." + ".".join(parts[1:])
     return ".".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def pointer_suffix(names: tuple[str, ...]) -> str:
+    """The pointer of a path below its root: ("p", "signals", "price") -> /signals/price."""
+    return "".join("/" + name for name in names[1:])
 
 
 def field_type(pointer: str):
@@ -367,7 +374,7 @@ class _Node:
             if found is None:
                 return None
             base = found
-        return base + "".join("/" + name for name in path.names[1:])
+        return base + pointer_suffix(path.names)
 
     def _post_pointer(self, record) -> str | None:
         posts = self.target.get("posts") or ()

@@ -140,7 +140,8 @@ def _listening_sockets(config: DeadlineConfig) -> list[socket.socket]:
 
 class _Supervisor(Multiprocess):
     """uvicorn's supervisor, except that SIGHUP reloads the rule sets (and the workers
-    follow them) instead of restarting the workers, and that each worker may have a
+    follow them) instead of restarting the workers (so uvicorn's restart_all, which would
+    hand every worker every socket, is never called), and that each worker may have a
     listening socket of its own (`_listening_sockets`), which its replacement takes."""
 
     def __init__(self, config: DeadlineConfig, sockets: list, store: RuleStore):
@@ -178,34 +179,21 @@ class _Supervisor(Multiprocess):
             process.start()
             self.processes[index] = process
 
-    def restart_all(self) -> None:
-        # uvicorn's (its SIGHUP, which handle_hup takes over here), with each worker's socket.
-        for index, old in enumerate(self.processes):
-            if self.should_exit.is_set():
-                return
-            new = self._process(index)
-            new.start()
-            if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
-                new.kill()
-                new.join()
-                return
-            old.terminate()
-            old.join()
-            self.processes[index] = new
-
+    # A worker more would have no socket of its own; the connections queued on the socket
+    # of a worker less would wait for ever.
     def handle_ttin(self) -> None:
-        if self.per_worker:  # a worker more would have no socket of its own
-            logging.getLogger("uvicorn.error").info(
-                "SIGTTIN ignored: each worker has its own socket; restart with --workers")
-            return
-        super().handle_ttin()
+        if not self._refused("SIGTTIN"):
+            super().handle_ttin()
 
     def handle_ttou(self) -> None:
-        if self.per_worker:  # the connections queued on its socket would wait for ever
+        if not self._refused("SIGTTOU"):
+            super().handle_ttou()
+
+    def _refused(self, signal_name: str) -> bool:
+        if self.per_worker:
             logging.getLogger("uvicorn.error").info(
-                "SIGTTOU ignored: each worker has its own socket; restart with --workers")
-            return
-        super().handle_ttou()
+                f"{signal_name} ignored: each worker has its own socket; restart with --workers")
+        return self.per_worker
 
     def handle_hup(self) -> None:
         try:
